@@ -1,0 +1,28 @@
+"""course_lib: the code behind the interactive textbook on CNNs for image classification.
+
+NumPy operations use NCHW arrays and torch's keyword names; each vectorised op
+has a loop-based ``*_naive`` twin with the same signature.
+"""
+from .shapes import conv_output_size, conv_transpose_output_size, conv_params, conv_macs
+from .receptive_field import Layer, receptive_fields, stack_receptive_field
+from .conv import conv2d, conv2d_naive, correlate2d, correlate2d_naive, convolve2d
+from .pooling import max_pool2d, max_pool2d_naive, avg_pool2d, avg_pool2d_naive
+from .gabor import gabor_kernel, gabor_bank, bishop_gabor_bank
+from .whitening import PixelWhitener, PatchWhitener, standardize_per_image, extract_patches
+from .mode import get_mode, is_quick, pick
+from .training import (get_device, seed_everything, TensorLoader, History, fit, evaluate,
+                       topk_errors, count_parameters)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "conv_output_size", "conv_transpose_output_size", "conv_params", "conv_macs",
+    "Layer", "receptive_fields", "stack_receptive_field",
+    "conv2d", "conv2d_naive", "correlate2d", "correlate2d_naive", "convolve2d",
+    "max_pool2d", "max_pool2d_naive", "avg_pool2d", "avg_pool2d_naive",
+    "gabor_kernel", "gabor_bank", "bishop_gabor_bank",
+    "PixelWhitener", "PatchWhitener", "standardize_per_image", "extract_patches",
+    "get_mode", "is_quick", "pick",
+    "get_device", "seed_everything", "TensorLoader", "History", "fit", "evaluate", "topk_errors",
+    "count_parameters",
+]

@@ -1,0 +1,190 @@
+"""Max and average pooling in NumPy, vectorised and loop versions, with torch's semantics.
+
+x is (N, C, H, W); the result is (N, C, H_out, W_out) with H_out from
+:func:`course_lib.shapes.conv_output_size` (``ceil_mode`` included). As in torch:
+``stride`` defaults to ``kernel_size``; ``padding`` may be at most half the
+kernel; max pooling pads with -inf (padding never wins); average pooling
+counts padded zeros in the divisor (``count_include_pad=True``) but not the
+extra cells that ``ceil_mode`` lets a last window hang over.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ._checks import IntPair, as_float, check_array, check_pair
+from .shapes import conv_output_size
+
+__all__ = ["max_pool2d", "max_pool2d_naive", "avg_pool2d", "avg_pool2d_naive"]
+
+
+def _check_pool_args(x, kernel_size, stride, padding, ceil_mode):
+    x = check_array("x", x, ndim=4, shape_hint="(N, C, H, W)")
+    k = check_pair("kernel_size", kernel_size, minimum=1)
+    s = k if stride is None else check_pair("stride", stride, minimum=1)
+    p = check_pair("padding", padding, minimum=0)
+    if not isinstance(ceil_mode, bool):
+        raise TypeError(f"ceil_mode must be True or False, got {ceil_mode!r}")
+    for axis in (0, 1):
+        if 2 * p[axis] > k[axis]:
+            raise ValueError(f"padding must be at most half of kernel_size (as in torch), got "
+                             f"padding={p[axis]} with kernel_size={k[axis]}; use padding <= "
+                             f"{k[axis] // 2}")
+    if 0 in x.shape:
+        raise ValueError(f"x must not have empty axes, got shape {x.shape}")
+    out = []
+    for axis, name in ((0, "height"), (1, "width")):
+        try:
+            out.append(conv_output_size(x.shape[2 + axis], k[axis], s[axis], p[axis],
+                                        ceil_mode=ceil_mode))
+        except ValueError as err:
+            raise ValueError(f"pooling window does not fit the input {name}: {err}") from None
+    return as_float(x), k, s, p, tuple(out)
+
+
+def _windows(x, k, s, p, out_hw, fill):
+    """Strided view (N, C, H_out, W_out, kH, kW) of the padded input.
+
+    Padding is p on the left/top, and on the right/bottom whatever the last
+    (ceil-mode) window needs beyond p, filled with ``fill``.
+    """
+    (kh, kw), (sh, sw), (ph, pw), (ho, wo) = k, s, p, out_hw
+    n, c, h, w = x.shape
+    need_h = (ho - 1) * sh + kh          # padded height the windows touch
+    need_w = (wo - 1) * sw + kw
+    extra_h = max(need_h - (h + ph), ph)  # right/bottom padding
+    extra_w = max(need_w - (w + pw), pw)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, extra_h), (pw, extra_w)), constant_values=fill)
+    view = sliding_window_view(xp, (kh, kw), axis=(2, 3))
+    return view[:, :, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw]
+
+
+def max_pool2d(x: np.ndarray, kernel_size: IntPair, stride: Optional[IntPair] = None,
+               padding: IntPair = 0, ceil_mode: bool = False) -> np.ndarray:
+    """Max pooling, vectorised; agrees with ``torch.nn.functional.max_pool2d``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    kernel_size : int or (int, int)
+    stride : int or (int, int), optional
+        Defaults to ``kernel_size`` (non-overlapping windows).
+    padding : int or (int, int)
+        Implicit -inf padding on both sides, at most ``kernel_size // 2``.
+    ceil_mode : bool
+        Round the output size up (see :func:`course_lib.shapes.conv_output_size`).
+
+    Returns
+    -------
+    ndarray, shape (N, C, H_out, W_out)
+
+    Examples
+    --------
+    >>> x = np.array([[[[1., 1., 2., 4.], [5., 6., 7., 8.], [3., 2., 1., 0.], [1., 2., 3., 4.]]]])
+    >>> max_pool2d(x, 2)
+    array([[[[6., 8.],
+             [3., 4.]]]])
+    """
+    x, k, s, p, out_hw = _check_pool_args(x, kernel_size, stride, padding, ceil_mode)
+    return _windows(x, k, s, p, out_hw, -np.inf).max(axis=(4, 5))
+
+
+def _avg_divisor(size, k, s, p, n_out):
+    """Per-output-position window size along one axis, as torch counts it."""
+    start = np.arange(n_out) * s - p
+    end = np.minimum(start + k, size + p)   # padding counts, the ceil overhang does not
+    return end - start
+
+
+def avg_pool2d(x: np.ndarray, kernel_size: IntPair, stride: Optional[IntPair] = None,
+               padding: IntPair = 0, ceil_mode: bool = False) -> np.ndarray:
+    """Average pooling, vectorised; agrees with ``torch.nn.functional.avg_pool2d``.
+
+    Zero padding is counted in the average (torch's default
+    ``count_include_pad=True``); a ceil-mode window hanging over the padded
+    input averages only over the cells it covers.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    kernel_size, stride, padding, ceil_mode
+        As in :func:`max_pool2d`.
+
+    Returns
+    -------
+    ndarray, shape (N, C, H_out, W_out)
+
+    Examples
+    --------
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> avg_pool2d(x, 2)
+    array([[[[ 2.5,  4.5],
+             [10.5, 12.5]]]])
+    """
+    x, k, s, p, out_hw = _check_pool_args(x, kernel_size, stride, padding, ceil_mode)
+    sums = _windows(x, k, s, p, out_hw, 0.0).sum(axis=(4, 5))
+    div_h = _avg_divisor(x.shape[2], k[0], s[0], p[0], out_hw[0])
+    div_w = _avg_divisor(x.shape[3], k[1], s[1], p[1], out_hw[1])
+    return sums / (div_h[:, None] * div_w[None, :])
+
+
+def max_pool2d_naive(x: np.ndarray, kernel_size: IntPair, stride: Optional[IntPair] = None,
+                     padding: IntPair = 0, ceil_mode: bool = False) -> np.ndarray:
+    """Loop-based reference for :func:`max_pool2d` (same signature and result).
+
+    Examples
+    --------
+    >>> x = np.array([[[[1., 1., 2., 4.], [5., 6., 7., 8.], [3., 2., 1., 0.], [1., 2., 3., 4.]]]])
+    >>> max_pool2d_naive(x, 2)
+    array([[[[6., 8.],
+             [3., 4.]]]])
+    """
+    x, (kh, kw), (sh, sw), (ph, pw), (ho, wo) = _check_pool_args(
+        x, kernel_size, stride, padding, ceil_mode)
+    n_batch, c, h, w = x.shape
+    out = np.empty((n_batch, c, ho, wo), dtype=x.dtype)
+    for n in range(n_batch):
+        for ch in range(c):
+            for i in range(ho):
+                for j in range(wo):
+                    best = -np.inf
+                    for u in range(kh):
+                        for v in range(kw):
+                            row, col = i * sh + u - ph, j * sw + v - pw
+                            if 0 <= row < h and 0 <= col < w and x[n, ch, row, col] > best:
+                                best = x[n, ch, row, col]
+                    out[n, ch, i, j] = best
+    return out
+
+
+def avg_pool2d_naive(x: np.ndarray, kernel_size: IntPair, stride: Optional[IntPair] = None,
+                     padding: IntPair = 0, ceil_mode: bool = False) -> np.ndarray:
+    """Loop-based reference for :func:`avg_pool2d` (same signature and result).
+
+    Examples
+    --------
+    >>> avg_pool2d_naive(np.arange(16.0).reshape(1, 1, 4, 4), 2)
+    array([[[[ 2.5,  4.5],
+             [10.5, 12.5]]]])
+    """
+    x, (kh, kw), (sh, sw), (ph, pw), (ho, wo) = _check_pool_args(
+        x, kernel_size, stride, padding, ceil_mode)
+    n_batch, c, h, w = x.shape
+    out = np.empty((n_batch, c, ho, wo), dtype=x.dtype)
+    for n in range(n_batch):
+        for ch in range(c):
+            for i in range(ho):
+                for j in range(wo):
+                    total, count = 0.0, 0
+                    for u in range(kh):
+                        for v in range(kw):
+                            row, col = i * sh + u - ph, j * sw + v - pw
+                            # cells of the zero-padded input count; the ceil overhang does not
+                            if -ph <= row < h + ph and -pw <= col < w + pw:
+                                count += 1
+                                if 0 <= row < h and 0 <= col < w:
+                                    total += x[n, ch, row, col]
+                    out[n, ch, i, j] = total / count
+    return out

@@ -1,0 +1,231 @@
+"""Figures for the book. Every function returns a matplotlib Figure and never shows it.
+
+Grey images use the ``gray`` colour map; signed quantities (kernels, feature
+maps, whitened images) use ``RdBu_r`` with limits symmetric about zero, so
+white always means zero, red positive and blue negative.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Optional, Sequence
+
+import numpy as np
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from ._checks import check_array, check_int
+
+__all__ = ["show_images", "show_signed", "show_filters", "show_feature_maps", "plot_history",
+           "show_detections"]
+
+
+def _to_numpy(a):
+    if hasattr(a, "detach"):
+        a = a.detach().cpu().numpy()
+    return np.asarray(a)
+
+
+def _grid(n: int, ncols: int, cell: float = 1.3, extra_h: float = 0.0):
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, cell * nrows + extra_h),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    return fig, axes.flat
+
+
+def _as_display(img: np.ndarray) -> np.ndarray:
+    """(C, H, W) or (H, W) -> something imshow understands, floats in [0, 1] for RGB."""
+    if img.ndim == 3:
+        if img.shape[0] == 1:
+            img = img[0]
+        else:
+            img = np.moveaxis(img, 0, -1)
+            if img.dtype != np.uint8:
+                lo, hi = float(img.min()), float(img.max())
+                img = (img - lo) / (hi - lo) if hi > lo else np.zeros_like(img)
+    return img
+
+
+def show_images(images, labels: Optional[Sequence] = None, *, ncols: int = 8,
+                class_names: Optional[Sequence[str]] = None, title: Optional[str] = None,
+                cell: float = 1.3) -> Figure:
+    """A grid of images with optional labels underneath.
+
+    Parameters
+    ----------
+    images : array or tensor, shape (N, C, H, W) or (N, H, W)
+        uint8 or float; grey (C = 1) shown with ``gray``, RGB as colour.
+    labels : sequence, optional
+        One label per image (ints are mapped through ``class_names``; strings shown as they are).
+    ncols : int
+    class_names : sequence of str, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = show_images(np.zeros((3, 1, 8, 8)), labels=[0, 1, 2])
+    >>> len(fig.axes)
+    3
+    """
+    images = check_array("images", _to_numpy(images), ndim=(3, 4), shape_hint="(N, C, H, W)")
+    ncols = check_int("ncols", ncols, minimum=1)
+    if labels is not None and len(labels) != len(images):
+        raise ValueError(f"labels must have one entry per image ({len(images)}), got {len(labels)}")
+    fig, axes = _grid(len(images), ncols, cell, extra_h=0.4 if title else 0.0)
+    for i, ax in zip(range(len(images)), axes):
+        img = _as_display(images[i])
+        ax.imshow(img, cmap="gray" if img.ndim == 2 else None, interpolation="nearest")
+        if labels is not None:
+            lab = labels[i]
+            if class_names is not None and not isinstance(lab, str):
+                lab = class_names[int(lab)]
+            ax.set_title(str(lab), fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_signed(arrays, titles: Optional[Sequence[str]] = None, *, ncols: int = 6,
+                cell: float = 1.6, shared_scale: bool = False, colorbar: bool = False,
+                suptitle: Optional[str] = None) -> Figure:
+    """Signed 2D arrays (kernels, responses) with ``RdBu_r`` centred on zero.
+
+    Parameters
+    ----------
+    arrays : sequence of 2D arrays, or array of shape (N, H, W)
+    titles : sequence of str, optional
+    shared_scale : bool
+        One symmetric colour range for all panels (compare magnitudes) or one each.
+    colorbar : bool
+
+    Examples
+    --------
+    >>> fig = show_signed([np.eye(3) - 0.5, -np.eye(3)], titles=["a", "b"])
+    >>> [ax.get_title() for ax in fig.axes]
+    ['a', 'b']
+    """
+    arrays = [np.asarray(_to_numpy(a), dtype=float) for a in arrays]
+    for i, a in enumerate(arrays):
+        if a.ndim != 2:
+            raise ValueError(f"arrays[{i}] must be 2D, got shape {a.shape}; pick one channel")
+    if titles is not None and len(titles) != len(arrays):
+        raise ValueError(f"titles must have {len(arrays)} entries, got {len(titles)}")
+    vmax_all = max(float(np.abs(a).max()) for a in arrays) or 1.0
+    fig, axes = _grid(len(arrays), ncols, cell, extra_h=0.4 if suptitle else 0.0)
+    for i, (a, ax) in enumerate(zip(arrays, axes)):
+        vmax = vmax_all if shared_scale else (float(np.abs(a).max()) or 1.0)
+        im = ax.imshow(a, cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=9)
+        if colorbar:
+            fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def show_filters(weight, *, ncols: int = 10, title: Optional[str] = None) -> Figure:
+    """First-layer filters of a conv layer, shape (C_out, C_in, kH, kW).
+
+    RGB filters (C_in = 3) are shown in colour, each rescaled to [0, 1];
+    other filters show their first input channel with a signed colour map.
+
+    Examples
+    --------
+    >>> len(show_filters(np.random.default_rng(0).standard_normal((4, 1, 5, 5))).axes)
+    4
+    """
+    w = check_array("weight", _to_numpy(weight), ndim=4, shape_hint="(C_out, C_in, kH, kW)")
+    if w.shape[1] == 3:
+        fig, axes = _grid(len(w), ncols, 1.0, extra_h=0.4 if title else 0.0)
+        for f, ax in zip(w, axes):
+            ax.imshow(_as_display(f.astype(float)), interpolation="nearest")
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+        return fig
+    return show_signed(list(w[:, 0]), ncols=ncols, cell=1.0, suptitle=title)
+
+
+def show_feature_maps(maps, *, ncols: int = 8, titles: Optional[Sequence[str]] = None,
+                      title: Optional[str] = None) -> Figure:
+    """Feature maps of one image, shape (C, H, W), one signed panel per channel.
+
+    Examples
+    --------
+    >>> len(show_feature_maps(np.zeros((3, 4, 4))).axes)
+    3
+    """
+    m = check_array("maps", _to_numpy(maps), ndim=3, shape_hint="(C, H, W)")
+    return show_signed(list(m), titles=titles, ncols=ncols, cell=1.4, suptitle=title)
+
+
+def plot_history(history, *, title: Optional[str] = None) -> Figure:
+    """Loss and top-1/top-5 error per epoch for train and validation (Forsyth fig. 17.10 style).
+
+    Parameters
+    ----------
+    history : course_lib.training.History or a dict with the same keys
+
+    Examples
+    --------
+    >>> h = {"epoch": [1, 2], "train_loss": [1.0, 0.5], "train_top1": [0.3, 0.2],
+    ...      "train_top5": [0.1, 0.05], "val_loss": [], "val_top1": [], "val_top5": []}
+    >>> len(plot_history(h).axes)
+    2
+    """
+    h = history.as_dict() if hasattr(history, "as_dict") else dict(history)
+    missing = [k for k in ("epoch", "train_loss", "train_top1") if k not in h]
+    if missing:
+        raise ValueError(f"history lacks {missing}; pass the History returned by fit()")
+    fig, (ax_l, ax_e) = plt.subplots(1, 2, figsize=(9, 3.2))
+    ep = h["epoch"]
+    ax_l.plot(ep, h["train_loss"], "o-", label="train")
+    if h.get("val_loss"):
+        ax_l.plot(ep, h["val_loss"], "s--", label="validation")
+    ax_l.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
+    for key, style, lab in (("train_top1", "o-", "train top-1"), ("val_top1", "s--", "val top-1"),
+                            ("train_top5", "o:", "train top-5"), ("val_top5", "s:", "val top-5")):
+        if h.get(key):
+            ax_e.plot(ep, h[key], style, label=lab)
+    ax_e.set(xlabel="epoch", ylabel="error rate", title="top-1 and top-5 error")
+    for ax in (ax_l, ax_e):
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_detections(image, mask, *, title: Optional[str] = None, ax=None) -> Figure:
+    """An image in grey with the pixels of ``mask`` (same H, W) marked in red.
+
+    Examples
+    --------
+    >>> fig = show_detections(np.zeros((5, 5)), np.eye(5, dtype=bool))
+    >>> len(fig.axes)
+    1
+    """
+    image = check_array("image", _to_numpy(image), ndim=2, shape_hint="(H, W)")
+    mask = np.asarray(_to_numpy(mask), dtype=bool)
+    if mask.shape != image.shape:
+        raise ValueError(f"mask must have the image's shape {image.shape}, got {mask.shape}")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(2.6, 2.6))
+    else:
+        fig = ax.figure
+    ax.imshow(image, cmap="gray", interpolation="nearest")
+    ys, xs = np.nonzero(mask)
+    ax.scatter(xs, ys, s=6, c="red", marker="s", linewidths=0)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+    return fig
