@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Run notebooks top to bottom in a fresh kernel and store their outputs (what the book shows).
+
+Usage: COURSE_MODE=full python scripts/execute_notebooks.py notebooks/03_convolution.ipynb ...
+
+Widget state is dropped from the stored notebook: the published book must not
+load the ipywidgets JavaScript from a CDN. The explorers that must work in the
+static book render their own self-contained HTML instead.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def strip_widget_state(nb: nbformat.NotebookNode) -> None:
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data")
+            if data and WIDGET_MIME in data:
+                data.pop(WIDGET_MIME)
+                data.setdefault("text/plain", "[interactive widget: run this notebook in JupyterLab]")
+
+
+def execute(path: Path, timeout: int = 3600) -> float:
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    strip_widget_state(nb)
+    nbformat.write(nb, path)
+    return time.perf_counter() - start
+
+
+def main(paths: list[str]) -> int:
+    mode = os.environ.get("COURSE_MODE", "full")
+    for p in paths:
+        seconds = execute(Path(p))
+        print(f"{p}: executed in {mode} mode in {seconds:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
