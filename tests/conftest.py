@@ -1,0 +1,64 @@
+"""Shared fixtures and hypothesis settings for the course_lib tests.
+
+Every NumPy op is compared with torch in float64; the helpers here turn arrays
+into float64 tensors and back, and draw the "int or (h, w) pair" arguments that
+course_lib accepts like torch does.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")   # before anything imports pyplot
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+# Moderate example counts: the whole suite must stay well under a minute on 2 shared cores.
+settings.register_profile(
+    "course", max_examples=80, deadline=None, derandomize=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.register_profile(
+    "thorough", max_examples=1000, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "course"))
+
+# Reproducible torch on 2 shared cores; torch's CPU ops are tiny here anyway.
+torch.set_num_threads(1)
+
+
+def t64(a) -> torch.Tensor:
+    """A NumPy array as a float64 torch tensor."""
+    return torch.as_tensor(np.asarray(a, dtype=np.float64))
+
+
+def as_arg(pair, as_int: bool):
+    """(a, b) -> a when ``as_int`` and a == b (the int form), else the tuple."""
+    a, b = pair
+    return a if (as_int and a == b) else (a, b)
+
+
+@st.composite
+def int_or_pair(draw, lo: int, hi: int):
+    """Draw an argument in either accepted form; return (argument, (h, w))."""
+    if draw(st.booleans()):
+        v = draw(st.integers(lo, hi))
+        return v, (v, v)
+    h, w = draw(st.integers(lo, hi)), draw(st.integers(lo, hi))
+    return (h, w), (h, w)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(12345)
+
+
+# Values that must be rejected wherever an array of real numbers is expected.
+BAD_DTYPE_ARRAYS = {
+    "strings": lambda shape: np.full(shape, "a"),
+    "bool": lambda shape: np.ones(shape, dtype=bool),
+    "complex": lambda shape: np.ones(shape, dtype=np.complex128),
+    "object": lambda shape: np.full(shape, None, dtype=object),
+}
