@@ -22,6 +22,12 @@ def _diagnose(wrong_variants):
     return compare
 
 
+def _same(a, b) -> bool:
+    """Same shape and values (never raises on a shape mismatch)."""
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and bool(np.allclose(a, b))
+
+
 def _random(rng, *shape):
     return np.round(rng.standard_normal(shape), 2)
 
@@ -48,7 +54,7 @@ def check_correlate2d(student_fn) -> Result:
 
     def wrong(expected):
         for name, img, ker in pairs:
-            if np.shape(expected) == correlate2d(img, ker).shape and np.allclose(expected, correlate2d(img, ker)):
+            if _same(expected, correlate2d(img, ker)):
                 yield convolve2d(img, ker), ("this is the *convolution*: your kernel is flipped. "
                                              "Cross-correlation slides the kernel as it is.")
     return check_function("Exercise: cross-correlation from loops (S3.9)", student_fn, cases,
@@ -75,7 +81,7 @@ def check_convolve2d(student_fn) -> Result:
 
     def wrong(expected):
         for name, img, ker in pairs:
-            if np.allclose(expected, convolve2d(img, ker)):
+            if _same(expected, convolve2d(img, ker)):
                 yield correlate2d(img, ker), "the kernel was not flipped: that is cross-correlation."
                 yield correlate2d(img, ker[::-1]), "only the rows were flipped; flip both axes."
                 yield correlate2d(img, ker[:, ::-1]), "only the columns were flipped; flip both axes."
@@ -110,10 +116,8 @@ def check_conv2d(student_fn) -> Result:
 
     def wrong(expected):
         for name, x, w, b, s, p in data:
-            if np.allclose(expected, conv2d(x, w, b, s, p)):
+            if _same(expected, conv2d(x, w, b, s, p)):
                 yield conv2d(x, w, None, s, p), "the bias is missing: add b[o] to every value of output channel o."
                 yield conv2d(x, w[:, :, ::-1, ::-1], b, s, p), "the kernel is flipped; CNN layers cross-correlate."
-                if p == 0 and s > 1:
-                    yield conv2d(x, w, b, 1, p)[:, :, ::s, ::s], None
     return check_function("Exercise: a multichannel conv layer (S3.7, S3.9)", student_fn, cases,
-                          compare=_diagnose(lambda e: ((v, m) for v, m in wrong(e) if m)))
+                          compare=_diagnose(wrong))
