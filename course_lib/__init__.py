@@ -10,6 +10,8 @@ from .pooling import max_pool2d, max_pool2d_naive, avg_pool2d, avg_pool2d_naive
 from .gabor import gabor_kernel, gabor_bank, bishop_gabor_bank
 from .whitening import PixelWhitener, PatchWhitener, standardize_per_image, extract_patches
 from .mode import get_mode, is_quick, pick
+from .datasets import (CIFAR10_CLASSES, DataNotFoundError, DataSplit, load_cifar10, load_mnist,
+                       mnist_train_test, resolve_data_root, subset)
 from .training import (get_device, seed_everything, TensorLoader, History, fit, evaluate,
                        topk_errors, count_parameters)
 
@@ -23,6 +25,8 @@ __all__ = [
     "gabor_kernel", "gabor_bank", "bishop_gabor_bank",
     "PixelWhitener", "PatchWhitener", "standardize_per_image", "extract_patches",
     "get_mode", "is_quick", "pick",
+    "CIFAR10_CLASSES", "DataNotFoundError", "DataSplit", "load_cifar10", "load_mnist", "mnist_train_test",
+    "resolve_data_root", "subset",
     "get_device", "seed_everything", "TensorLoader", "History", "fit", "evaluate", "topk_errors",
     "count_parameters",
 ]
