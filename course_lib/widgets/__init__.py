@@ -1,0 +1,26 @@
+"""Interactive explorers for the book: one line in a notebook each.
+
+Live (ipywidgets, need a running kernel; each returns its container and exposes its state):
+
+* :func:`conv_arithmetic_explorer` -- output size of conv / pooling / transposed conv, drawn;
+* :func:`receptive_field_tracer` -- edit a layer stack, see sizes and receptive fields;
+* :func:`kernel_playground` -- feature maps and thresholded detections of a small kernel;
+* :func:`gabor_explorer` -- Bishop's Gabor parameters, response and orientation tuning.
+
+Static (self-contained HTML + JS for the published book, no kernel):
+
+* :func:`conv_arithmetic_explorer_html`, :func:`receptive_field_tracer_html`.
+"""
+from .conv_arith import (ConvArithmeticExplorer, conv_arithmetic_explorer,
+                         conv_arithmetic_explorer_html)
+from .gabor_view import GaborExplorer, gabor_explorer, grating, orientation_tuning
+from .playground import KernelPlayground, kernel_playground, preset_kernels
+from .receptive import ReceptiveFieldTracer, receptive_field_tracer, receptive_field_tracer_html
+from ._geometry import Dropped
+
+__all__ = [
+    "conv_arithmetic_explorer", "conv_arithmetic_explorer_html", "ConvArithmeticExplorer",
+    "receptive_field_tracer", "receptive_field_tracer_html", "ReceptiveFieldTracer",
+    "kernel_playground", "KernelPlayground", "preset_kernels",
+    "gabor_explorer", "GaborExplorer", "orientation_tuning", "grating", "Dropped",
+]

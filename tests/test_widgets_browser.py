@@ -1,0 +1,431 @@
+"""The static (no-kernel) explorers in a real headless Chromium.
+
+Chromium is driven over the Chrome DevTools Protocol (websocket-client): the
+tests move sliders with real key presses (``Input.dispatchKeyEvent`` on a
+focused ``<input type=range>``, so the browser itself fires the input events),
+click buttons and radio labels with real mouse events, then read the output
+size, table and picture back from the DOM and compare them with course_lib and
+torch. The whole JS arithmetic is also compared with course_lib over every
+setting the sliders reach. If the book is built, its stride/padding chapter is
+opened too. Skipped when no Chromium binary is installed.
+"""
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_lib import Layer, conv_output_size, conv_transpose_output_size
+from course_lib.widgets import conv_arithmetic_explorer_html, receptive_field_tracer_html
+from course_lib.widgets._geometry import CONV_RANGES, MODES, conv_state, tracer_state
+from course_lib.widgets._svg import conv_svg, conv_text, tracer_svg, tracer_text
+
+REPO = Path(__file__).resolve().parents[1]
+# the built chapter page (COURSE_BOOK_PAGE overrides, e.g. for a book built elsewhere)
+BOOK_PAGE = Path(os.environ.get("COURSE_BOOK_PAGE",
+                                REPO / "_build" / "html" / "notebooks" / "04_stride_padding.html"))
+
+
+def find_chromium():
+    names = [os.environ.get("CHROMIUM_BIN", ""), "chromium", "chromium-browser", "google-chrome",
+             "google-chrome-stable", "chrome"]
+    return next((shutil.which(n) for n in names if n and shutil.which(n)), None)
+
+
+CHROMIUM = find_chromium()
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="no Chromium binary found (install it with `apt-get install -y "
+                             "chromium`, or point CHROMIUM_BIN at one)")
+websocket = pytest.importorskip("websocket", reason="websocket-client drives Chromium over the "
+                                                    "DevTools protocol; pip install websocket-client")
+
+KEYS = {"ArrowRight": 39, "ArrowLeft": 37}
+
+
+class Chromium:
+    """A headless Chromium with one page, driven over the DevTools protocol."""
+
+    def __init__(self, profile: Path):
+        profile.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--no-first-run", "--no-default-browser-check", "--disable-extensions",
+             f"--user-data-dir={profile}", "--remote-debugging-port=0",
+             "--window-size=1000,1400", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.time() + 60
+        while not (port_file.exists() and port_file.read_text().strip()):
+            if time.time() > deadline or self.proc.poll() is not None:
+                self.close()
+                raise RuntimeError("Chromium did not open its DevTools port")
+            time.sleep(0.1)
+        port = int(port_file.read_text().split()[0])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=30) as r:
+            page = next(t for t in json.load(r) if t["type"] == "page")
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60,
+                                              suppress_origin=True)
+        self.next_id, self.events = 0, []
+        self.send("Page.enable")
+        self.send("Runtime.enable")
+
+    def close(self):
+        if getattr(self, "ws", None) is not None:
+            self.ws.close()
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+    def send(self, method, **params):
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == self.next_id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg["result"]
+            self.events.append(msg)
+
+    def wait_event(self, name, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for i, ev in enumerate(self.events):
+                if ev.get("method") == name:
+                    return self.events.pop(i)
+            self.events.append(json.loads(self.ws.recv()))
+        raise TimeoutError(name)
+
+    def open(self, url):
+        self.events.clear()
+        self.send("Page.navigate", url=url)
+        self.wait_event("Page.loadEventFired")
+
+    def js(self, expression):
+        res = self.send("Runtime.evaluate", expression=expression, returnByValue=True,
+                        awaitPromise=True)
+        if "exceptionDetails" in res:
+            raise RuntimeError(f"JS error in {expression[:80]!r}: {res['exceptionDetails']}")
+        return res["result"].get("value")
+
+    def exceptions(self):
+        return [ev["params"]["exceptionDetails"] for ev in self.events
+                if ev.get("method") == "Runtime.exceptionThrown"]
+
+    # -- real user input ---------------------------------------------------------------------
+    def key(self, name, times=1):
+        for _ in range(times):
+            for kind in ("rawKeyDown", "keyUp"):
+                self.send("Input.dispatchKeyEvent", type=kind, key=name, code=name,
+                          windowsVirtualKeyCode=KEYS[name], nativeVirtualKeyCode=KEYS[name])
+
+    def slide(self, selector, value):
+        """Move a range slider to ``value`` with arrow keys, as a reader would."""
+        current = self.js(f"(() => {{ const e = document.querySelector({json.dumps(selector)}); "
+                          f"e.scrollIntoView({{block: 'center'}}); e.focus(); return +e.value; }})()")
+        self.key("ArrowRight" if value > current else "ArrowLeft", abs(value - current))
+        got = self.js(f"+document.querySelector({json.dumps(selector)}).value")
+        assert got == value, f"slider {selector} at {got}, wanted {value}"
+
+    def click(self, selector):
+        box = self.js(f"(() => {{ const e = document.querySelector({json.dumps(selector)}); "
+                      f"e.scrollIntoView({{block: 'center'}}); const r = e.getBoundingClientRect(); "
+                      f"return [r.left + r.width / 2, r.top + r.height / 2]; }})()")
+        for kind in ("mousePressed", "mouseReleased"):
+            self.send("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left",
+                      clickCount=1)
+
+    def text(self, selector):
+        return self.js(f"document.querySelector({json.dumps(selector)}).textContent")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    chrome = Chromium(tmp_path_factory.mktemp("chromium-profile"))
+    yield chrome
+    chrome.close()
+
+
+def write_page(path: Path, *parts: str) -> str:
+    path.write_text("<!doctype html><html><head><meta charset='utf-8'><title>explorers</title>"
+                    "</head><body style='max-width: 900px'>" + "\n".join(parts) +
+                    "</body></html>", encoding="utf-8")
+    return path.as_uri()
+
+
+def torch_shape(H, W, k, s, p, d, mode):
+    x, w = torch.zeros(1, 1, H, W), torch.zeros(1, 1, k, k)
+    try:
+        if mode == "conv":
+            y = F.conv2d(x, w, stride=s, padding=p, dilation=d)
+        elif mode == "transposed":
+            y = F.conv_transpose2d(x, w, stride=s, padding=p, dilation=d)
+        else:
+            y = F.max_pool2d(x, k, s, p, d, ceil_mode=mode == "pool-ceil")
+    except RuntimeError:
+        return None
+    return tuple(y.shape[2:]) if min(y.shape[2:]) > 0 else None
+
+
+def shown_shape(text):
+    return None if text == "impossible" else tuple(int(v) for v in text.split(" × "))
+
+
+@pytest.fixture(scope="module")
+def page(browser, tmp_path_factory):
+    html = [conv_arithmetic_explorer_html(height=7, width=7, kernel_size=3).data,
+            conv_arithmetic_explorer_html(height=5, width=5, mode="transposed").data,
+            receptive_field_tracer_html(input_size=28).data]
+    url = write_page(tmp_path_factory.mktemp("page") / "explorers.html", *html)
+    browser.open(url)
+    ids = browser.js("Array.from(document.querySelectorAll('.cl-explorer')).map(e => e.id)")
+    return {"url": url, "conv": ids[0], "conv2": ids[1], "tracer": ids[2], "all": ids}
+
+
+def read_conv(browser, eid):
+    """Settings, shown output shape and the JS state of one conv explorer, from the DOM."""
+    return browser.js(f"""(() => {{
+        const root = document.getElementById("{eid}"), v = n => +root.querySelector(`input[name="${{n}}"]`).value;
+        const st = window.courseLibExplorers.instances["{eid}"].state();
+        return {{settings: ["height", "width", "kernel_size", "stride", "padding", "dilation"].map(v)
+                  .concat([root.querySelector('input[type=radio]:checked').value]),
+                step: v("step"), stepMax: +root.querySelector('input[name="step"]').max,
+                shape: root.querySelector(".cl-shape b").textContent,
+                attr: root.getAttribute("data-output-size"),
+                message: root.querySelector(".cl-msg").textContent,
+                text: root.querySelector(".cl-text").innerHTML,
+                svg: window.courseLibExplorers.convSvg(st, v("step")),
+                greyRects: root.querySelectorAll('.cl-picture rect[fill="#bdbdbd"]').length}};
+    }})()""")
+
+
+def set_conv(browser, eid, setting):
+    names = ("height", "width", "kernel_size", "stride", "padding", "dilation")
+    for name, value in zip(names, setting):
+        browser.slide(f'#{eid} input[name="{name}"]', value)
+    mode = setting[6]
+    if browser.js(f"document.querySelector('#{eid} input[type=radio]:checked').value") != mode:
+        browser.click(f'#{eid} input[type=radio][value="{mode}"]')
+
+
+def test_page_loads_without_errors(browser, page):
+    assert len(set(page["all"])) == 3                     # unique element ids
+    assert browser.exceptions() == []
+    assert browser.js("document.querySelectorAll('.cl-explorer input[type=range]').length") >= 20
+    assert browser.text(f"#{page['conv']} .cl-shape b") == "5 × 5"
+    assert browser.text(f"#{page['conv2']} .cl-shape b") == "7 × 7"
+    # the initial JS rendering is what Python pre-rendered
+    st = conv_state(7, 7, 3, 1, 0, 1, "conv")
+    got = read_conv(browser, page["conv"])
+    assert got["svg"] == conv_svg(st, 0)
+
+
+def test_slider_keys_change_the_output_size(browser, page):
+    eid = page["conv"]
+    browser.slide(f'#{eid} input[name="stride"]', 3)           # 7x7, k3, s3: floors
+    got = read_conv(browser, eid)
+    assert got["shape"] == "2 × 2" and got["attr"] == "2x2"
+    assert "row 6" in got["message"] and "stride does not fit" in got["message"]
+    assert got["greyRects"] == 2 and got["stepMax"] == 3
+    browser.slide(f'#{eid} input[name="step"]', 3)
+    st = conv_state(7, 7, 3, 3, 0, 1, "conv")
+    got = read_conv(browser, eid)
+    assert got["svg"] == conv_svg(st, 3) and got["text"] == conv_text(st)
+
+
+SETTINGS = [  # (H, W, k, s, p, d, mode)
+    (7, 7, 3, 3, 0, 1, "pool-floor"),
+    (7, 7, 3, 3, 0, 1, "pool-ceil"),
+    (32, 32, 3, 2, 0, 1, "pool-ceil"),      # Forsyth: 32 -> 16
+    (32, 32, 3, 2, 0, 1, "pool-floor"),
+    (5, 5, 2, 2, 1, 1, "pool-ceil"),        # torch drops a window that starts in the padding
+    (4, 4, 4, 4, 0, 2, "pool-ceil"),        # an overhanging first window
+    (9, 9, 3, 2, 1, 2, "conv"),             # dilation
+    (9, 9, 3, 2, 3, 2, "pool-floor"),       # pooling padding > k/2: impossible
+    (3, 3, 5, 1, 0, 1, "conv"),             # kernel larger than the input: impossible
+    (3, 3, 5, 1, 1, 1, "conv"),
+    (16, 16, 4, 2, 1, 1, "transposed"),
+    (2, 2, 1, 1, 1, 1, "transposed"),       # padding crops everything: impossible
+    (3, 5, 3, 2, 0, 3, "transposed"),
+    (12, 6, 7, 4, 4, 3, "pool-ceil"),
+    (28, 28, 5, 1, 2, 1, "conv"),
+]
+
+
+def test_many_settings_through_the_ui(browser, page):
+    eid = page["conv"]
+    for setting in SETTINGS:
+        set_conv(browser, eid, setting)
+        got = read_conv(browser, eid)
+        assert got["settings"] == list(setting)
+        st = conv_state(*setting)
+        want = torch_shape(*setting)
+        assert shown_shape(got["shape"]) == st.output_size == want, setting
+        if want is not None:
+            assert want == tuple(
+                conv_transpose_output_size(n, *setting[2:6]) if setting[6] == "transposed" else
+                conv_output_size(n, *setting[2:6], ceil_mode=setting[6] == "pool-ceil")
+                for n in setting[:2])
+            assert got["stepMax"] == st.steps - 1
+        else:
+            assert got["message"].startswith("Impossible")
+        assert got["message"] == st.message or want is None
+        assert got["text"] == conv_text(st) and got["svg"] == conv_svg(st, got["step"]), setting
+    assert browser.exceptions() == []
+
+
+def test_play_button_walks_the_window(browser, page):
+    eid = page["conv2"]
+    set_conv(browser, eid, (4, 4, 3, 1, 1, 1, "conv"))
+    browser.slide(f'#{eid} input[name="step"]', 0)
+    browser.click(f"#{eid} .cl-play")
+    time.sleep(2.0)
+    browser.click(f"#{eid} .cl-play")                          # pause
+    step = browser.js(f"+document.querySelector('#{eid} input[name=\"step\"]').value")
+    assert step >= 1
+    assert browser.text(f"#{eid} .cl-play").endswith("play")
+
+
+def test_js_arithmetic_matches_course_lib_for_every_slider_setting(browser, page):
+    got = browser.js("""(() => { const E = window.courseLibExplorers, out = [];
+      for (let n = 1; n <= 32; n++) for (let k = 1; k < 8; k++) for (let s = 1; s < 5; s++)
+        for (let p = 0; p < 5; p++) for (let d = 1; d < 4; d++)
+          for (const m of ["conv", "pool-floor", "pool-ceil", "transposed"]) {
+            const a = E.axisGeometry(n, k, s, p, d, m, "H"); out.push(a.error ? -1 : a.out); }
+      return out.join(","); })()""")
+    assert CONV_RANGES["height"] == (1, 32) and CONV_RANGES["kernel_size"] == (1, 7)
+    want = []
+    for n in range(1, 33):
+        for k in range(1, 8):
+            for s in range(1, 5):
+                for p in range(5):
+                    for d in range(1, 4):
+                        for m in MODES:
+                            try:
+                                if m == "transposed":
+                                    v = conv_transpose_output_size(n, k, s, p, d)
+                                elif m != "conv" and 2 * p > k:
+                                    v = -1
+                                else:
+                                    v = conv_output_size(n, k, s, p, d, ceil_mode=m == "pool-ceil")
+                            except ValueError:
+                                v = -1
+                            want.append(v)
+    assert got == ",".join(map(str, want))
+
+
+def read_tracer(browser, eid):
+    return browser.js(f"""(() => {{
+        const root = document.getElementById("{eid}"), st = window.courseLibExplorers.instances["{eid}"].state();
+        return {{rf: root.getAttribute("data-receptive-field"),
+                table: Array.from(root.querySelectorAll(".cl-table tr")).map(r => Array.from(r.cells).map(c => c.textContent)),
+                message: root.querySelector(".cl-msg").textContent, layers: st.layers, n: st.input_size,
+                unit: st.unit, svg: window.courseLibExplorers.tracerSvg(st),
+                text: window.courseLibExplorers.tracerText(st),
+                shown: root.querySelector(".cl-text").textContent}};
+    }})()""")
+
+
+def check_tracer(got):
+    layers = [Layer(**L) for L in got["layers"]]
+    st = tracer_state(layers, got["n"], tuple(got["unit"]))
+    assert got["rf"] == ("none" if st.receptive_field is None else str(st.receptive_field))
+    assert got["svg"] == tracer_svg(st) and got["text"] == tracer_text(st)
+    assert got["shown"] == html.unescape(re.sub(r"<[^>]+>", "", tracer_text(st)))   # on screen
+    return st
+
+
+def test_tracer_mnist_then_forsyth_through_the_ui(browser, page):
+    eid = page["tracer"]
+    got = read_tracer(browser, eid)
+    assert got["rf"] == "6"
+    assert [row[2:4] for row in got["table"][1:]] == [["28×28", "1"], ["24×24", "5×5"],
+                                                      ["12×12", "6×6"]]
+    check_tracer(got)
+    # build Forsyth's CIFAR start: conv 5x5 pad 2 on 32, then 3x3/2 max pooling with ceil_mode
+    browser.slide(f'#{eid} input[name="input_size"]', 32)
+    browser.slide(f'#{eid} .cl-layer:nth-child(1) input[name="padding"]', 2)
+    browser.slide(f'#{eid} .cl-layer:nth-child(2) input[name="kernel_size"]', 3)
+    browser.click(f'#{eid} .cl-layer:nth-child(2) input[name="ceil_mode"]')
+    got = read_tracer(browser, eid)
+    assert got["rf"] == "7"
+    assert [row[2:4] for row in got["table"][2:]] == [["32×32", "5×5"], ["16×16", "7×7"]]
+    st = check_tracer(got)
+    assert st.output_sizes == (32, 16)
+    # choose the last unit: its field reaches into the padding
+    browser.slide(f'#{eid} input[name="unit_row"]', 15)
+    got = read_tracer(browser, eid)
+    assert got["unit"] == [15, 0] and "rows 28…34" in got["message"] and "padding" in got["message"]
+    check_tracer(got)
+    # add a layer, then remove the first one
+    browser.click(f"#{eid} .cl-add")
+    got = read_tracer(browser, eid)
+    assert len(got["layers"]) == 3 and got["rf"] == "11"
+    check_tracer(got)
+    browser.click(f"#{eid} .cl-layer:nth-child(1) .cl-remove")
+    got = read_tracer(browser, eid)
+    assert [L["kind"] for L in got["layers"]] == ["pool", "conv"]
+    check_tracer(got)
+    # an impossible stack shows a message, not an exception
+    browser.slide(f'#{eid} .cl-layer:nth-child(1) input[name="padding"]', 2)   # 2p > k = 3
+    got = read_tracer(browser, eid)
+    assert got["rf"] == "none" and got["message"].startswith("Impossible")
+    check_tracer(got)
+    assert browser.exceptions() == []
+
+
+def test_screenshot(browser, page, tmp_path):
+    browser.js("window.scrollTo(0, 0)")
+    png = __import__("base64").b64decode(browser.send("Page.captureScreenshot", format="png")["data"])
+    (tmp_path / "explorers.png").write_bytes(png)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+
+
+def test_an_output_shown_twice_gives_two_working_copies(browser, tmp_path):
+    # a front end may show one output twice (same ids): each copy drives its own picture
+    html = conv_arithmetic_explorer_html(height=7, width=7).data
+    browser.open(write_page(tmp_path / "twice.html", html, html))
+    assert browser.js("document.querySelectorAll('.cl-explorer').length") == 2
+    browser.js("document.querySelectorAll('.cl-explorer').forEach((e, i) => e.id = 'copy' + i)")
+    browser.slide('#copy1 input[name="stride"]', 3)
+    assert browser.text("#copy1 .cl-shape b") == "2 × 2"           # floor(4 / 3) + 1
+    browser.click('#copy1 input[type=radio][value="pool-ceil"]')
+    assert browser.text("#copy1 .cl-shape b") == "3 × 3"           # ceil(4 / 3) + 1
+    assert browser.text("#copy0 .cl-shape b") == "5 × 5"           # untouched
+    assert browser.js("document.querySelector('#copy0 input[type=radio]:checked').value") == "conv"
+    assert browser.exceptions() == []
+
+
+@pytest.mark.skipif(not BOOK_PAGE.exists(), reason=f"book not built ({BOOK_PAGE} missing; "
+                                                   "run `make book`)")
+def test_built_book_page(browser):
+    browser.open(BOOK_PAGE.as_uri())
+    ids = browser.js("Array.from(document.querySelectorAll('.cl-explorer[data-explorer=conv]'))"
+                     ".map(e => e.id)")
+    if not ids:
+        pytest.skip(f"{BOOK_PAGE.name} has no static conv explorer")
+    for eid in ids:
+        assert browser.js(f"!!window.courseLibExplorers.instances['{eid}']"), "script did not run"
+        before = read_conv(browser, eid)
+        assert shown_shape(before["shape"]) == conv_state(*before["settings"]).output_size
+        stride = before["settings"][3]
+        target = stride + 1 if stride < CONV_RANGES["stride"][1] else stride - 1
+        browser.slide(f'#{eid} input[name="stride"]', target)
+        after = read_conv(browser, eid)
+        assert after["settings"][3] == target
+        st = conv_state(*after["settings"])
+        assert shown_shape(after["shape"]) == st.output_size == torch_shape(*after["settings"])
+        assert after["text"] == conv_text(st)
