@@ -16,6 +16,11 @@ IntPair = Union[int, Tuple[int, int]]
 
 def check_int(name: str, value, *, minimum: int | None = None) -> int:
     """Return ``value`` as an int, or raise TypeError/ValueError naming ``name``."""
+    if type(value) is int:   # fast path: skips the slow ABC check for the common case
+        if minimum is not None and value < minimum:
+            raise ValueError(f"{name} must be >= {minimum}, got {name}={value}; "
+                             f"use a value of at least {minimum}")
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {value!r} of type {type(value).__name__}; "
                         f"pass a whole number such as {name}=1")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Optional, Tuple, Union
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ._checks import IntPair, as_float, check_array, check_pair
 from .shapes import conv_output_size
@@ -75,9 +74,11 @@ def conv2d(x: np.ndarray, weight: np.ndarray, bias: Optional[np.ndarray] = None,
 
     Notes
     -----
-    Every output value is a dot product between the kernel block and the input
-    patch under it. We build a strided *view* of all patches (no copy), then
-    contract channel and kernel axes with one matrix product (im2col + GEMM).
+    Every output value is a dot product between a kernel block and the input
+    patch under it. We copy the patches into one matrix, ``cols`` of shape
+    (C_in*kH*kW, N*H_out*W_out), with kH*kW strided slice copies (one per
+    kernel tap, "im2col"), and compute every output with one matrix product
+    (GEMM): ``W.reshape(C_out, -1) @ cols``.
 
     Examples
     --------
@@ -89,16 +90,18 @@ def conv2d(x: np.ndarray, weight: np.ndarray, bias: Optional[np.ndarray] = None,
     """
     x, weight, bias, (sh, sw), (ph, pw), (dh, dw), (ho, wo) = _check_conv_args(
         x, weight, bias, stride, padding, dilation)
-    c_out, c_in, kh, kw = weight.shape
-    if ph or pw:
-        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
-    # windows: (N, C_in, H', W', span_h, span_w), a view; subsample to the strided, dilated taps
-    windows = sliding_window_view(x, (span_h, span_w), axis=(2, 3))
-    windows = windows[:, :, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw, ::dh, ::dw]
-    # contract C_in, kH, kW -> (N, H_out, W_out, C_out)
-    out = np.tensordot(windows, weight, axes=([1, 4, 5], [1, 2, 3]))
-    out = np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+    n, c_in, h, w = x.shape
+    c_out, _, kh, kw = weight.shape
+    # channels first, so that each tap's slice lands contiguously in cols: (C_in, N, H + 2p, W + 2p)
+    xc = np.zeros((c_in, n, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
+    xc[:, :, ph:ph + h, pw:pw + w] = x.transpose(1, 0, 2, 3)
+    cols = np.empty((c_in, kh, kw, n, ho, wo), dtype=x.dtype)
+    for u in range(kh):
+        for v in range(kw):
+            r0, c0 = u * dh, v * dw     # where tap (u, v) reads for output (0, 0)
+            cols[:, u, v] = xc[:, :, r0:r0 + (ho - 1) * sh + 1:sh, c0:c0 + (wo - 1) * sw + 1:sw]
+    out = weight.reshape(c_out, -1) @ cols.reshape(c_in * kh * kw, -1)    # (C_out, N*H_out*W_out)
+    out = np.ascontiguousarray(out.reshape(c_out, n, ho, wo).transpose(1, 0, 2, 3))
     if bias is not None:
         out += bias[None, :, None, None]
     return out

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Optional
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ._checks import IntPair, as_float, check_array, check_pair
 from .shapes import conv_output_size
@@ -44,21 +43,27 @@ def _check_pool_args(x, kernel_size, stride, padding, ceil_mode):
     return as_float(x), k, s, p, tuple(out)
 
 
-def _windows(x, k, s, p, out_hw, fill):
-    """Strided view (N, C, H_out, W_out, kH, kW) of the padded input.
-
-    Padding is p on the left/top, and on the right/bottom whatever the last
-    (ceil-mode) window needs beyond p, filled with ``fill``.
-    """
+def _padded(x, k, s, p, out_hw, fill):
+    """The input padded by p on the left/top and, on the right/bottom, by whatever
+    the last (ceil-mode) window needs beyond p, filled with ``fill``."""
     (kh, kw), (sh, sw), (ph, pw), (ho, wo) = k, s, p, out_hw
     n, c, h, w = x.shape
-    need_h = (ho - 1) * sh + kh          # padded height the windows touch
-    need_w = (wo - 1) * sw + kw
-    extra_h = max(need_h - (h + ph), ph)  # right/bottom padding
-    extra_w = max(need_w - (w + pw), pw)
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, extra_h), (pw, extra_w)), constant_values=fill)
-    view = sliding_window_view(xp, (kh, kw), axis=(2, 3))
-    return view[:, :, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw]
+    extra_h = max((ho - 1) * sh + kh - (h + ph), ph)
+    extra_w = max((wo - 1) * sw + kw - (w + pw), pw)
+    if ph == pw == extra_h == extra_w == 0:
+        return x
+    xp = np.full((n, c, h + ph + extra_h, w + pw + extra_w), fill, dtype=x.dtype)
+    xp[:, :, ph:ph + h, pw:pw + w] = x
+    return xp
+
+
+def _taps(xp, k, s, out_hw):
+    """Yield, for each of the kH*kW window offsets, the (N, C, H_out, W_out) strided slice
+    of the padded input that this offset reads: combining the taps (max or sum) pools."""
+    (kh, kw), (sh, sw), (ho, wo) = k, s, out_hw
+    for u in range(kh):
+        for v in range(kw):
+            yield xp[:, :, u:u + (ho - 1) * sh + 1:sh, v:v + (wo - 1) * sw + 1:sw]
 
 
 def max_pool2d(x: np.ndarray, kernel_size: IntPair, stride: Optional[IntPair] = None,
@@ -88,7 +93,11 @@ def max_pool2d(x: np.ndarray, kernel_size: IntPair, stride: Optional[IntPair] = 
              [3., 4.]]]])
     """
     x, k, s, p, out_hw = _check_pool_args(x, kernel_size, stride, padding, ceil_mode)
-    return _windows(x, k, s, p, out_hw, -np.inf).max(axis=(4, 5))
+    taps = _taps(_padded(x, k, s, p, out_hw, -np.inf), k, s, out_hw)
+    out = np.array(next(taps))                 # a copy of the first tap
+    for tap in taps:                           # kH*kW - 1 vectorised maxima
+        np.maximum(out, tap, out=out)
+    return out
 
 
 def _avg_divisor(size, k, s, p, n_out):
@@ -124,10 +133,14 @@ def avg_pool2d(x: np.ndarray, kernel_size: IntPair, stride: Optional[IntPair] = 
              [10.5, 12.5]]]])
     """
     x, k, s, p, out_hw = _check_pool_args(x, kernel_size, stride, padding, ceil_mode)
-    sums = _windows(x, k, s, p, out_hw, 0.0).sum(axis=(4, 5))
+    taps = _taps(_padded(x, k, s, p, out_hw, 0.0), k, s, out_hw)
+    sums = np.array(next(taps))
+    for tap in taps:
+        sums += tap
     div_h = _avg_divisor(x.shape[2], k[0], s[0], p[0], out_hw[0])
     div_w = _avg_divisor(x.shape[3], k[1], s[1], p[1], out_hw[1])
-    return sums / (div_h[:, None] * div_w[None, :])
+    sums /= (div_h[:, None] * div_w[None, :]).astype(x.dtype)
+    return sums
 
 
 def max_pool2d_naive(x: np.ndarray, kernel_size: IntPair, stride: Optional[IntPair] = None,

@@ -42,6 +42,8 @@ class Layer:
         check_int("stride", self.stride, minimum=1)
         check_int("padding", self.padding, minimum=0)
         check_int("dilation", self.dilation, minimum=1)
+        if not isinstance(self.ceil_mode, bool):
+            raise TypeError(f"ceil_mode must be True or False, got {self.ceil_mode!r}")
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,8 @@ def conv_params(in_channels: int, out_channels: int, kernel_size: int | tuple[in
     cin = check_int("in_channels", in_channels, minimum=1)
     cout = check_int("out_channels", out_channels, minimum=1)
     kh, kw = check_pair("kernel_size", kernel_size, minimum=1)
+    if not isinstance(bias, bool):
+        raise TypeError(f"bias must be True or False, got {bias!r}")
     return kh * kw * cin * cout + (cout if bias else 0)
 
 

@@ -148,6 +148,9 @@ def topk_errors(logits: torch.Tensor, labels: torch.Tensor, ks=(1, 5)) -> Dict[i
     if logits.ndim != 2 or labels.ndim != 1 or len(labels) != len(logits):
         raise ValueError(f"logits must be (N, K) and labels (N,), got {tuple(logits.shape)} and "
                          f"{tuple(labels.shape)}")
+    ks = tuple(ks)
+    for k in ks:
+        check_int("ks entries", k, minimum=1)
     out = {}
     for k in ks:
         k_eff = min(int(k), logits.shape[1])

@@ -110,10 +110,11 @@ def show_signed(arrays, titles: Optional[Sequence[str]] = None, *, ncols: int = 
     >>> [ax.get_title() for ax in fig.axes]
     ['a', 'b']
     """
-    arrays = [np.asarray(_to_numpy(a), dtype=float) for a in arrays]
-    for i, a in enumerate(arrays):
-        if a.ndim != 2:
-            raise ValueError(f"arrays[{i}] must be 2D, got shape {a.shape}; pick one channel")
+    arrays = list(arrays)
+    if not arrays:
+        raise ValueError("arrays must hold at least one 2D array, got an empty sequence")
+    arrays = [check_array(f"arrays[{i}]", _to_numpy(a), ndim=2, shape_hint="(H, W); pick one "
+                          "channel").astype(float) for i, a in enumerate(arrays)]
     if titles is not None and len(titles) != len(arrays):
         raise ValueError(f"titles must have {len(arrays)} entries, got {len(titles)}")
     vmax_all = max(float(np.abs(a).max()) for a in arrays) or 1.0
@@ -215,7 +216,12 @@ def show_detections(image, mask, *, title: Optional[str] = None, ax=None) -> Fig
     1
     """
     image = check_array("image", _to_numpy(image), ndim=2, shape_hint="(H, W)")
-    mask = np.asarray(_to_numpy(mask), dtype=bool)
+    mask = np.asarray(_to_numpy(mask))
+    if mask.dtype != bool:
+        if not np.issubdtype(mask.dtype, np.number) or not np.isin(mask, (0, 1)).all():
+            raise TypeError(f"mask must be a bool array (e.g. response > threshold) or hold only 0 and 1, "
+                            f"got dtype {mask.dtype}")
+        mask = mask.astype(bool)
     if mask.shape != image.shape:
         raise ValueError(f"mask must have the image's shape {image.shape}, got {mask.shape}")
     if ax is None:

@@ -122,6 +122,7 @@ def extract_patches(X: np.ndarray, size: int, n: int, *, seed: int = 0) -> np.nd
     X = check_array("X", X, ndim=4, shape_hint="(N, C, H, W)")
     size = check_int("size", size, minimum=1)
     n = check_int("n", n, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
     if size > min(X.shape[2:]):
         raise ValueError(f"size={size} is larger than the images ({X.shape[2]}x{X.shape[3]}); "
                          f"use size <= {min(X.shape[2:])}")

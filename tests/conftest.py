@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 # Moderate example counts: the whole suite must stay well under a minute on 2 shared cores.
 settings.register_profile(
-    "course", max_examples=80, deadline=None, derandomize=False,
+    "course", max_examples=80, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 settings.register_profile(
     "thorough", max_examples=1000, deadline=None,
@@ -32,12 +32,6 @@ torch.set_num_threads(1)
 def t64(a) -> torch.Tensor:
     """A NumPy array as a float64 torch tensor."""
     return torch.as_tensor(np.asarray(a, dtype=np.float64))
-
-
-def as_arg(pair, as_int: bool):
-    """(a, b) -> a when ``as_int`` and a == b (the int form), else the tuple."""
-    a, b = pair
-    return a if (as_int and a == b) else (a, b)
 
 
 @st.composite
