@@ -296,7 +296,8 @@ def _check_shape(name: str, shape) -> Tuple[int, ...]:
     return tuple(check_int(f"{name}[{i}]", s, minimum=1) for i, s in enumerate(shape))
 
 
-def linear_classifier(input_shape: Sequence[int], num_classes: int, *, seed: int = 0) -> nn.Sequential:
+def linear_classifier(input_shape: Sequence[int], num_classes: int, *, seed: int = 0,
+                      zero_init: bool = False) -> nn.Sequential:
     """``f(x) = W x + b`` on flattened images: ``nn.Sequential(nn.Flatten(), nn.Linear(D, K))``.
 
     Parameters
@@ -307,6 +308,11 @@ def linear_classifier(input_shape: Sequence[int], num_classes: int, *, seed: int
         K, the number of classes (rows of W).
     seed : int
         Seed of torch's default initialisation (the global RNG is left as it was).
+    zero_init : bool
+        Start from W = 0 and b = 0 instead. A linear classifier's loss is convex,
+        so it needs no random start; with zeros, the weights of pixels that never
+        vary (MNIST's empty border) stay zero, and the templates show only what
+        training put there.
 
     Returns
     -------
@@ -318,13 +324,23 @@ def linear_classifier(input_shape: Sequence[int], num_classes: int, *, seed: int
     >>> model = linear_classifier((1, 28, 28), 10)
     >>> model(torch.zeros(5, 1, 28, 28)).shape, tuple(model[1].weight.shape)
     (torch.Size([5, 10]), (10, 784))
+    >>> linear_classifier((3, 32, 32), 10, zero_init=True)[1].weight.detach().any().item()
+    False
     """
     shape = _check_shape("input_shape", input_shape)
     num_classes = check_int("num_classes", num_classes, minimum=1)
     seed = check_int("seed", seed, minimum=0)
+    if not isinstance(zero_init, bool):
+        raise TypeError(f"zero_init must be True or False, got {zero_init!r}; pass zero_init=True "
+                        f"to start from W = 0")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return nn.Sequential(nn.Flatten(), nn.Linear(int(np.prod(shape)), num_classes))
+        model = nn.Sequential(nn.Flatten(), nn.Linear(int(np.prod(shape)), num_classes))
+    if zero_init:
+        with torch.no_grad():
+            model[1].weight.zero_()
+            model[1].bias.zero_()
+    return model
 
 
 def class_templates(weight: Union[np.ndarray, torch.Tensor, nn.Module],
