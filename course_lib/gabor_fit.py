@@ -111,8 +111,26 @@ def grating(size, theta: float, omega: float, phase: float = 0.0, *,
     return contrast * np.sin(omega * xt + phase)
 
 
+def _envelope(size: int, theta: float, alpha: float, beta: float) -> np.ndarray:
+    """The Gaussian window of eq. 10.6 on the kernel grid (peak 1)."""
+    x, y = _grid((size, size))
+    xt = x * np.cos(theta) + y * np.sin(theta)
+    yt = -x * np.sin(theta) + y * np.cos(theta)
+    return np.exp(-alpha * xt ** 2 - beta * yt ** 2)
+
+
+def _remove_mean(kernel: np.ndarray, envelope: np.ndarray) -> np.ndarray:
+    """Subtract the multiple of the window that makes the kernel sum to zero.
+
+    Subtracting a multiple of the smooth window (rather than a constant over
+    the square) keeps the kernel local, so its response to stripes barely
+    changes (the usual correction of Gabor wavelets).
+    """
+    return kernel - (kernel.sum() / envelope.sum()) * envelope
+
+
 def quadrature_pair(size: int, theta: float, omega: float, alpha: float, beta: float,
-                    amplitude: float = 1.0) -> np.ndarray:
+                    amplitude: float = 1.0, *, zero_mean: bool = False) -> np.ndarray:
     """An even (cosine, phi = pi/2) and an odd (sine, phi = 0) Gabor kernel with one envelope.
 
     Parameters
@@ -121,6 +139,11 @@ def quadrature_pair(size: int, theta: float, omega: float, alpha: float, beta: f
         Odd kernel size.
     theta, omega, alpha, beta, amplitude : float
         As in :func:`course_lib.gabor.gabor_kernel`.
+    zero_mean : bool
+        Make each kernel sum to zero by subtracting a multiple of its Gaussian
+        window. The even kernel's positive and negative parts do not cancel
+        exactly, so without this it also responds to the mean brightness of
+        the patch, not only to its stripes. (The odd kernel sums to zero anyway.)
 
     Returns
     -------
@@ -132,9 +155,19 @@ def quadrature_pair(size: int, theta: float, omega: float, alpha: float, beta: f
     >>> even, odd = quadrature_pair(9, 0.0, 1.0, 0.1, 0.1)
     >>> bool(np.allclose(even, even[:, ::-1])), bool(np.allclose(odd, -odd[:, ::-1]))
     (True, True)
+    >>> bool(even.sum() > 1.0)           # the even kernel also sums up brightness...
+    True
+    >>> abs(float(quadrature_pair(9, 0.0, 1.0, 0.1, 0.1, zero_mean=True)[0].sum())) < 1e-12
+    True
     """
+    if not isinstance(zero_mean, bool):
+        raise TypeError(f"zero_mean must be True or False, got {zero_mean!r}")
     kw = dict(theta=theta, omega=omega, alpha=alpha, beta=beta, amplitude=amplitude)
-    return np.stack([gabor_kernel(size, phi=np.pi / 2, **kw), gabor_kernel(size, phi=0.0, **kw)])
+    pair = np.stack([gabor_kernel(size, phi=np.pi / 2, **kw), gabor_kernel(size, phi=0.0, **kw)])
+    if zero_mean:
+        env = _envelope(size, theta, alpha, beta)
+        pair = np.stack([_remove_mean(k, env) for k in pair])
+    return pair
 
 
 def gabor_response(image, kernel, *, mode: str = "valid") -> np.ndarray:
@@ -192,7 +225,7 @@ def simple_cell_response(image, kernel, *, mode: str = "valid", threshold: float
 
 
 def complex_cell_response(image, theta: float, omega: float, *, size: int, alpha: float,
-                          beta: float, mode: str = "valid") -> np.ndarray:
+                          beta: float, mode: str = "valid", zero_mean: bool = False) -> np.ndarray:
     """Model complex cell: energy ``even**2 + odd**2`` of a quadrature pair of Gabor kernels.
 
     Parameters
@@ -205,6 +238,11 @@ def complex_cell_response(image, theta: float, omega: float, *, size: int, alpha
     alpha, beta : float
         Envelope decay rates.
     mode : {"valid", "same"}
+    zero_mean : bool
+        Use zero-sum kernels, so the cell responds to contrast and not to the
+        mean brightness (use it on photographs); see :func:`quadrature_pair`.
+        The correction shrinks the even kernel's gain a little when
+        omega * sigma is small, so the energy is then less phase invariant.
 
     Returns
     -------
@@ -217,13 +255,13 @@ def complex_cell_response(image, theta: float, omega: float, *, size: int, alpha
     >>> e.shape, bool(e.std() < 0.02 * e.mean())     # nearly flat: position does not matter
     ((21, 21), True)
     """
-    even, odd = quadrature_pair(size, theta, omega, alpha, beta)
+    even, odd = quadrature_pair(size, theta, omega, alpha, beta, zero_mean=zero_mean)
     return gabor_response(image, even, mode=mode) ** 2 + gabor_response(image, odd, mode=mode) ** 2
 
 
 def orientation_tuning(stimulus, thetas: Sequence[float], *, size: int, omega: float,
                        alpha: float, beta: float, cell: str = "complex", phi: float = 0.0,
-                       normalize: bool = False) -> np.ndarray:
+                       normalize: bool = False, zero_mean: bool = False) -> np.ndarray:
     """Mean response of a model cell over the stimulus, for each filter orientation theta.
 
     Parameters
@@ -244,6 +282,10 @@ def orientation_tuning(stimulus, thetas: Sequence[float], *, size: int, omega: f
         Phase of the simple cell's kernel (ignored for complex cells).
     normalize : bool
         Divide by the largest value so the curve peaks at 1.
+    zero_mean : bool
+        Make every kernel sum to zero (see :func:`quadrature_pair`), so mean
+        brightness, which is the same for every theta, does not flatten the
+        curve of a photograph. Off by default: the pure Gabor of eq. 10.6.
 
     Returns
     -------
@@ -268,12 +310,16 @@ def orientation_tuning(stimulus, thetas: Sequence[float], *, size: int, omega: f
                          f"got size={size}; use a smaller kernel or a larger stimulus")
     cell = _choice("cell", cell, _CELLS)
     omega, phi = _real("omega", omega), _real("phi", phi)
+    if not isinstance(zero_mean, bool):
+        raise TypeError(f"zero_mean must be True or False, got {zero_mean!r}")
     out = np.empty(len(thetas))
     for i, t in enumerate(thetas):
         if cell == "complex":
-            r = complex_cell_response(stimulus, float(t), omega, size=size, alpha=alpha, beta=beta)
+            r = complex_cell_response(stimulus, float(t), omega, size=size, alpha=alpha, beta=beta,
+                                      zero_mean=zero_mean)
         else:
             k = gabor_kernel(size, float(t), omega, phi, alpha, beta)
+            k = _remove_mean(k, _envelope(size, float(t), alpha, beta)) if zero_mean else k
             r = simple_cell_response(stimulus, k) ** 2
         out[i] = r.mean()
     if normalize:
@@ -467,6 +513,30 @@ def _model(p, grid):
     return env * (a * np.sin(omega * xt) + b * np.cos(omega * xt))
 
 
+def _model_jac(p, grid):
+    """Analytic Jacobian of :func:`_model` with respect to its 8 parameters, shape (H*W, 8)."""
+    a, b, theta, omega, lsx, lsy, x0, y0 = p
+    x, y = grid
+    c, s = np.cos(theta), np.sin(theta)
+    xs, ys = x - x0, y - y0
+    xt, yt = xs * c + ys * s, -xs * s + ys * c
+    isx2, isy2 = np.exp(-2 * lsx), np.exp(-2 * lsy)
+    env = np.exp(-0.5 * xt ** 2 * isx2 - 0.5 * yt ** 2 * isy2)
+    sn, cs = np.sin(omega * xt), np.cos(omega * xt)
+    carr = a * sn + b * cs
+    dcarr = a * cs - b * sn                                  # d carr / d(omega xt)
+    d_xt = env * (omega * dcarr - carr * xt * isx2)          # dM / d xt
+    d_yt = -env * carr * yt * isy2                           # dM / d yt
+    cols = [env * sn, env * cs,
+            d_xt * yt - d_yt * xt,                           # theta: d xt = yt, d yt = -xt
+            env * xt * dcarr,                                # omega
+            env * carr * xt ** 2 * isx2,                     # log sigma_x
+            env * carr * yt ** 2 * isy2,                     # log sigma_y
+            -d_xt * c + d_yt * s,                            # x0
+            -d_xt * s - d_yt * c]                            # y0
+    return np.stack([col.ravel() for col in cols], axis=1)
+
+
 def _check_grid_values(name: str, values, *, nonneg: bool = False, positive: bool = False):
     arr = np.asarray(check_array(name, values, ndim=1), dtype=np.float64)
     if arr.size == 0 or not np.isfinite(arr).all():
@@ -556,7 +626,8 @@ def fit_gabor(kernel, *, thetas: Optional[Sequence[float]] = None,
                        kw / 2, kh / 2])
         p0c = np.clip(p0, lo + 1e-9, hi - 1e-9)
         res = optimize.least_squares(lambda q: (_model(q, grid) - spatial).ravel(), p0c,
-                                     bounds=(lo, hi), method="trf", x_scale="jac", max_nfev=400)
+                                     jac=lambda q: _model_jac(q, grid), bounds=(lo, hi),
+                                     method="trf", x_scale="jac", max_nfev=200, ftol=1e-7, xtol=1e-7)
         sse0 = float(((_model(p0, grid) - spatial) ** 2).sum())
         if float((res.fun ** 2).sum()) <= sse0:
             p = res.x

@@ -21,13 +21,18 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
 def strip_widget_state(nb: nbformat.NotebookNode) -> None:
+    """Drop widget views (live explorers, tqdm bars in notebook mode) and the widget state.
+
+    A stored widget view is useless in the static book: its text fallback is the
+    widget's first frame (for a progress bar, "0%"). The cells that print results
+    print them as text as well, and the explorers meant for the book render their
+    own HTML.
+    """
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            data = out.get("data")
-            if data and WIDGET_MIME in data:
-                data.pop(WIDGET_MIME)
-                data.setdefault("text/plain", "[interactive widget: run this notebook in JupyterLab]")
+        if "outputs" in cell:
+            cell.outputs = [out for out in cell.outputs
+                            if WIDGET_MIME not in out.get("data", {})]
 
 
 def execute(path: Path, timeout: int = 3600) -> float:
