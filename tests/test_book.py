@@ -1,0 +1,75 @@
+"""Whole-book checks: table of contents, syllabus coverage, stored outputs, offline pages."""
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import course_lib
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+SYLLABUS = ROOT.parent / "shared" / "SYLLABUS.md"
+CHAPTER_SECTIONS = range(1, 8)      # the chapters written so far cover syllabus sections 1-7
+
+
+def _cells(path):
+    return json.loads(path.read_text())["cells"]
+
+
+def test_every_notebook_is_in_the_table_of_contents():
+    toc = (ROOT / "_toc.yml").read_text()
+    for nb in NOTEBOOKS:
+        assert f"notebooks/{nb.stem}" in toc, f"{nb.name} is missing from _toc.yml"
+
+
+@pytest.mark.skipif(not SYLLABUS.exists(), reason="../shared/SYLLABUS.md is not beside this checkout")
+def test_every_syllabus_item_of_the_written_sections_is_covered():
+    ids = re.findall(r"\[(S(\d+)\.\d+)\]", SYLLABUS.read_text())
+    wanted = [i for i, sec in ids if int(sec) in CHAPTER_SECTIONS]
+    markdown = "\n".join("".join(c["source"]) for nb in NOTEBOOKS for c in _cells(nb)
+                         if c["cell_type"] == "markdown")
+    comments = " ".join(re.findall(r"<!--(.*?)-->", markdown, re.S))
+    missing = [i for i in wanted if not re.search(rf"\b{re.escape(i)}\b", comments)]
+    assert not missing, f"syllabus items without a <!-- id --> comment in any notebook: {missing}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_stored_outputs_have_no_errors_and_every_code_cell_ran(path):
+    for cell in _cells(path):
+        if cell["cell_type"] != "code" or not cell["source"]:
+            continue
+        assert cell.get("execution_count") is not None, f"{path.name}: a cell was never run: {cell['source'][:60]!r}"
+        for out in cell.get("outputs", []):
+            assert out["output_type"] != "error", f"{path.name}: stored error {out.get('ename')}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebooks_do_not_redefine_course_lib(path):
+    public = set(course_lib.__all__)
+    for cell in _cells(path):
+        if cell["cell_type"] != "code":
+            continue
+        src = "".join(cell["source"])
+        try:
+            tree = ast.parse("\n".join(ln for ln in src.splitlines() if not ln.lstrip().startswith(("%", "!"))))
+        except SyntaxError:
+            continue
+        defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        assert not defined & public, f"{path.name} redefines course_lib's {sorted(defined & public)}"
+
+
+def test_built_pages_need_no_network():
+    html_dir = ROOT / "_build" / "html"
+    if not html_dir.exists():
+        pytest.skip("the book is not built (run `make book` first; .ci/run does)")
+    pages = list(html_dir.rglob("*.html"))
+    assert pages
+    external = re.compile(r"<(?:script|link|img)\b[^>]*\b(?:src|href)=[\"'](?:https?:)?//", re.I)
+    for page in pages:
+        text = page.read_text(errors="ignore")
+        found = external.findall(text)
+        assert not found, f"{page.relative_to(html_dir)} loads something from the network: {found[:2]}"
