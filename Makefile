@@ -11,7 +11,6 @@ ifneq ($(wildcard ../shared/data),)
 export COURSE_DATA_ROOT := $(abspath ../shared/data)
 endif
 endif
-export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: help setup book test unit notebooks-test lab execute student benchmark clean distclean
