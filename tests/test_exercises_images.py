@@ -12,17 +12,7 @@ import torch
 from course_lib.exercises.images import (check_batch_memory, check_hinge_loss, check_to_nchw,
                                          check_topk_prediction)
 from course_lib.linear import multiclass_hinge_loss
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError("write your code here")
-
-
-def problem(result) -> str:
-    """The 'problem:' line of a failed check_function result."""
-    lines = [d for d in result.details if d.strip().startswith("problem:")]
-    assert lines, str(result)
-    return lines[0]
+from conftest import problem, stub
 
 
 # ------------------------------------------------------------------------------ HWC uint8 -> NCHW float

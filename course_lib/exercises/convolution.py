@@ -6,20 +6,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ..conv import conv2d, convolve2d, correlate2d
-from .core import Case, Result, check_function, compare_arrays
-
-
-def _diagnose(wrong_variants):
-    """A comparer that names a known mistake when the answer matches it."""
-    def compare(got: Any, expected: Any) -> Optional[str]:
-        reason = compare_arrays(got, expected)
-        if reason is None:
-            return None
-        for variant, message in wrong_variants(expected):
-            if variant is not None and compare_arrays(got, variant) is None:
-                return message
-        return reason
-    return compare
+from .core import Case, Result, check_function, named_mistakes
 
 
 def _same(a, b) -> bool:
@@ -58,7 +45,7 @@ def check_correlate2d(student_fn) -> Result:
                 yield convolve2d(img, ker), ("this is the *convolution*: your kernel is flipped. "
                                              "Cross-correlation slides the kernel as it is.")
     return check_function("Exercise: cross-correlation from loops (S3.9)", student_fn, cases,
-                          compare=_diagnose(wrong))
+                          compare=named_mistakes(wrong))
 
 
 def check_convolve2d(student_fn) -> Result:
@@ -85,7 +72,7 @@ def check_convolve2d(student_fn) -> Result:
                 yield correlate2d(img, ker), "the kernel was not flipped: that is cross-correlation."
                 yield correlate2d(img, ker[::-1]), "only the rows were flipped; flip both axes."
                 yield correlate2d(img, ker[:, ::-1]), "only the columns were flipped; flip both axes."
-    return check_function("Exercise: true convolution (S3.1)", student_fn, cases, compare=_diagnose(wrong))
+    return check_function("Exercise: true convolution (S3.1)", student_fn, cases, compare=named_mistakes(wrong))
 
 
 def check_conv2d(student_fn) -> Result:
@@ -120,4 +107,4 @@ def check_conv2d(student_fn) -> Result:
                 yield conv2d(x, w, None, s, p), "the bias is missing: add b[o] to every value of output channel o."
                 yield conv2d(x, w[:, :, ::-1, ::-1], b, s, p), "the kernel is flipped; CNN layers cross-correlate."
     return check_function("Exercise: a multichannel conv layer (S3.7, S3.9)", student_fn, cases,
-                          compare=_diagnose(wrong))
+                          compare=named_mistakes(wrong))

@@ -9,7 +9,7 @@ never a traceback. Checks never show solution code.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -106,6 +106,30 @@ def compare_exact(got: Any, expected: Any) -> Optional[str]:
     if type(got) is bool and type(expected) is not bool:
         return f"got the bool {got!r}, expected {expected!r}"
     return None if got == expected else f"got {got!r}, expected {expected!r}"
+
+
+def named_mistakes(variants: Callable[[Any], Iterable[Tuple[Any, str]]],
+                   base: Callable[[Any, Any], Optional[str]] = compare_arrays):
+    """A comparer that, when ``got`` is wrong, names the known mistake it matches (if any).
+
+    ``variants(expected)`` yields ``(wrong_answer, message)`` pairs for the case at
+    hand, e.g. the result of a flipped kernel with "the kernel is flipped".
+
+    Examples
+    --------
+    >>> cmp = named_mistakes(lambda e: [(-e, "the sign is flipped")])
+    >>> cmp(np.array([-1.0]), np.array([1.0]))
+    'the sign is flipped'
+    """
+    def compare(got: Any, expected: Any) -> Optional[str]:
+        reason = base(got, expected)
+        if reason is None:
+            return None
+        for variant, message in variants(expected):
+            if variant is not None and base(got, variant) is None:
+                return message
+        return reason
+    return compare
 
 
 def check_function(exercise: str, student_fn: Any, cases: Sequence[Case],

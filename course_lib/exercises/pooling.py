@@ -15,26 +15,9 @@ from ..pooling import avg_pool2d, max_pool2d
 from ..receptive_field import Layer, receptive_fields
 from ..shapes import conv_output_size
 from .core import FAIL, NOT_ATTEMPTED, PASS, Case, Result, check_function, compare_arrays, \
-    compare_exact, is_stub
+    compare_exact, is_stub, named_mistakes
 
 __all__ = ["check_max_pool_2x2", "check_forsyth_pool_sizes", "check_receptive_field"]
-
-
-def _named_mistakes(variants: Callable[[Any], Iterable[Tuple[Any, str]]],
-                    base: Callable[[Any, Any], Optional[str]]):
-    """A comparer that, when ``got`` is wrong, names the known mistake it matches (if any).
-
-    ``variants(expected)`` yields ``(wrong_answer, message)`` pairs for the case at hand.
-    """
-    def compare(got: Any, expected: Any) -> Optional[str]:
-        reason = base(got, expected)
-        if reason is None:
-            return None
-        for variant, message in variants(expected):
-            if variant is not None and base(got, variant) is None:
-                return message
-        return reason
-    return compare
 
 
 # --------------------------------------------------------------------------------------------
@@ -89,7 +72,7 @@ def check_max_pool_2x2(student_fn) -> Result:
             yield x[:, :, : 2 * (x.shape[2] // 2): 2, : 2 * (x.shape[3] // 2): 2], (
                 "this is every second pixel (subsampling), not the max over each window.")
     return check_function("Exercise: 2 x 2 max pooling, stride 2 (S5.1, E3)", student_fn, cases,
-                          compare=_named_mistakes(variants, compare_arrays))
+                          compare=named_mistakes(variants, compare_arrays))
 
 
 # --------------------------------------------------------------------------------------------
@@ -237,4 +220,4 @@ def check_receptive_field(student_fn) -> Result:
         yield _rf_no_one(stack), "off by one: a unit with no layers sees 1 pixel, so start at r = 1."
         yield _rf_product(stack), "receptive fields grow by adding (k - 1) * jump, not by multiplying kernel sizes."
     return check_function("Exercise: receptive field of a stack (S5.5)", student_fn, cases,
-                          compare=_named_mistakes(variants, compare_exact))
+                          compare=named_mistakes(variants, compare_exact))
