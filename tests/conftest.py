@@ -68,3 +68,23 @@ def problem(result) -> str:
     lines = [d for d in result.details if d.strip().startswith("problem:")]
     assert lines, str(result)
     return lines[0]
+
+
+def torch_shape(H, W, k, s, p, d, mode):
+    """(H_out, W_out) that torch produces on zeros for one layer, or None when torch refuses.
+
+    ``mode`` is "conv", "transposed", "pool-floor" or "pool-ceil" (the explorer's modes).
+    """
+    import torch.nn.functional as F
+    x = torch.zeros(1, 1, H, W, dtype=torch.float64)
+    w = torch.zeros(1, 1, k, k, dtype=torch.float64)
+    try:
+        if mode == "conv":
+            y = F.conv2d(x, w, stride=s, padding=p, dilation=d)
+        elif mode == "transposed":
+            y = F.conv_transpose2d(x, w, stride=s, padding=p, dilation=d)
+        else:
+            y = F.max_pool2d(x, k, stride=s, padding=p, dilation=d, ceil_mode=mode == "pool-ceil")
+    except RuntimeError:
+        return None
+    return tuple(y.shape[2:]) if min(y.shape[2:]) > 0 else None

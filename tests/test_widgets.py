@@ -28,26 +28,13 @@ from course_lib.widgets import (Dropped, conv_arithmetic_explorer, conv_arithmet
                                 receptive_field_tracer, receptive_field_tracer_html)
 from course_lib.widgets._geometry import CONV_RANGES, MODES, conv_state, tracer_state
 from course_lib.widgets._svg import conv_svg, conv_text, tracer_svg, tracer_text
+from conftest import torch_shape
 
 NUMERIC = ("height", "width", "kernel_size", "stride", "padding", "dilation")
 STATIC_JS = Path(__file__).resolve().parents[1] / "course_lib" / "widgets" / "static" / "explorers.js"
 
 
 # -- independent references ------------------------------------------------------------------
-def torch_shape(H, W, k, s, p, d, mode):
-    """(H_out, W_out) that torch produces on zeros, or None when torch refuses."""
-    x = torch.zeros(1, 1, H, W, dtype=torch.float64)
-    w = torch.zeros(1, 1, k, k, dtype=torch.float64)
-    try:
-        if mode == "conv":
-            y = F.conv2d(x, w, stride=s, padding=p, dilation=d)
-        elif mode == "transposed":
-            y = F.conv_transpose2d(x, w, stride=s, padding=p, dilation=d)
-        else:
-            y = F.max_pool2d(x, k, stride=s, padding=p, dilation=d, ceil_mode=mode == "pool-ceil")
-    except RuntimeError:
-        return None
-    return tuple(y.shape[2:]) if min(y.shape[2:]) > 0 else None
 
 
 def course_lib_size(n, k, s, p, d, mode):

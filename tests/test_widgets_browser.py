@@ -29,6 +29,7 @@ from course_lib import Layer, conv_output_size, conv_transpose_output_size
 from course_lib.widgets import conv_arithmetic_explorer_html, receptive_field_tracer_html
 from course_lib.widgets._geometry import CONV_RANGES, MODES, conv_state, tracer_state
 from course_lib.widgets._svg import conv_svg, conv_text, tracer_svg, tracer_text
+from conftest import torch_shape
 
 REPO = Path(__file__).resolve().parents[1]
 # the built chapter page (COURSE_BOOK_PAGE overrides, e.g. for a book built elsewhere)
@@ -164,20 +165,6 @@ def write_page(path: Path, *parts: str) -> str:
                     "</head><body style='max-width: 900px'>" + "\n".join(parts) +
                     "</body></html>", encoding="utf-8")
     return path.as_uri()
-
-
-def torch_shape(H, W, k, s, p, d, mode):
-    x, w = torch.zeros(1, 1, H, W), torch.zeros(1, 1, k, k)
-    try:
-        if mode == "conv":
-            y = F.conv2d(x, w, stride=s, padding=p, dilation=d)
-        elif mode == "transposed":
-            y = F.conv_transpose2d(x, w, stride=s, padding=p, dilation=d)
-        else:
-            y = F.max_pool2d(x, k, s, p, d, ceil_mode=mode == "pool-ceil")
-    except RuntimeError:
-        return None
-    return tuple(y.shape[2:]) if min(y.shape[2:]) > 0 else None
 
 
 def shown_shape(text):
