@@ -16,14 +16,28 @@ import torch
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-# Moderate example counts: the whole suite must stay well under a minute on 2 shared cores.
-settings.register_profile(
-    "course", max_examples=80, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-settings.register_profile(
-    "thorough", max_examples=1000, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "course"))
+# Hypothesis profiles, chosen with HYPOTHESIS_PROFILE:
+#   "ci" (the default): derandomized, so every run draws the same examples and CI can never fail
+#        by chance; no example database, so a clean clone and a developer's checkout behave alike.
+#   "dev": random draws (a new seed each run) with the same counts, to look for new failures locally.
+#   "thorough": random and ten times more examples; run it before a release.
+# Moderate counts: the whole suite must stay well under a minute on 2 shared cores.
+_COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.register_profile("ci", max_examples=80, derandomize=True, database=None,
+                          print_blob=True, **_COMMON)
+settings.register_profile("dev", max_examples=80, **_COMMON)
+settings.register_profile("thorough", max_examples=1000, print_blob=True, **_COMMON)
+settings.register_profile("course", parent=settings.get_profile("ci"))   # the old name of "ci"
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+def scaled(n: int) -> int:
+    """A test's own example count, scaled with the active profile (x12.5 under "thorough").
+
+    Use as ``@settings(max_examples=scaled(150))`` so that a test that asks for more or fewer
+    examples than the default still gets more of them under HYPOTHESIS_PROFILE=thorough.
+    """
+    return max(1, round(n * settings.default.max_examples / 80))
+
 
 # Reproducible torch on 2 shared cores; torch's CPU ops are tiny here anyway.
 torch.set_num_threads(1)

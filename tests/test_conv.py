@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import BAD_DTYPE_ARRAYS, int_or_pair, t64
+from conftest import BAD_DTYPE_ARRAYS, int_or_pair, t64, scaled
 from course_lib import (conv2d, conv2d_naive, convolve2d, correlate2d, correlate2d_naive)
 
 
@@ -50,7 +50,7 @@ def call(fn, case):
 
 # ----------------------------------------------------------------------------- vs torch
 @given(conv_case(max_hw=12, max_c=4, max_k=5))
-@settings(max_examples=150)
+@settings(max_examples=scaled(150))
 def test_conv2d_matches_torch(case):
     got, want = call(conv2d, case), torch_conv(case)
     assert got.dtype == np.float64
@@ -59,7 +59,7 @@ def test_conv2d_matches_torch(case):
 
 
 @given(conv_case(max_hw=6, max_c=2, max_k=3))
-@settings(max_examples=60)
+@settings(max_examples=scaled(60))
 def test_conv2d_naive_matches_torch_and_vectorised(case):
     got, want = call(conv2d_naive, case), torch_conv(case)
     assert got.shape == want.shape
@@ -72,7 +72,7 @@ def test_conv2d_with_and_without_bias_differ_by_bias(rng):
     b = rng.standard_normal(4)
     for fn in (conv2d, conv2d_naive):
         diff = fn(x, w, b, stride=(2, 1), padding=(1, 0)) - fn(x, w, stride=(2, 1), padding=(1, 0))
-        np.testing.assert_allclose(diff, np.broadcast_to(b[None, :, None, None], diff.shape))
+        np.testing.assert_allclose(diff, np.broadcast_to(b[None, :, None, None], diff.shape), atol=1e-12)
 
 
 def test_conv2d_docstring_example_and_torch_tensor_input():
@@ -132,7 +132,7 @@ def image_kernel(draw, max_hw=10, max_k=4):
 
 
 @given(image_kernel())
-@settings(max_examples=100)
+@settings(max_examples=scaled(100))
 def test_correlate2d_is_conv2d_on_one_image_one_channel(case):
     image, kernel, padding, stride, (ph, pw), (sh, sw) = case
     want = F.conv2d(t64(image)[None, None], t64(kernel)[None, None], stride=(sh, sw),
@@ -145,7 +145,7 @@ def test_correlate2d_is_conv2d_on_one_image_one_channel(case):
 
 
 @given(image_kernel(max_hw=6, max_k=3))
-@settings(max_examples=60)
+@settings(max_examples=scaled(60))
 def test_correlate2d_naive_matches_vectorised(case):
     image, kernel, padding, stride, *_ = case
     np.testing.assert_allclose(correlate2d_naive(image, kernel, padding=padding, stride=stride),
@@ -154,7 +154,7 @@ def test_correlate2d_naive_matches_vectorised(case):
 
 
 @given(image_kernel(max_k=5))
-@settings(max_examples=100)
+@settings(max_examples=scaled(100))
 def test_convolve2d_matches_scipy_valid_and_full(case):
     image, kernel, *_ = case
     kh, kw = kernel.shape
@@ -171,7 +171,7 @@ def test_convolve2d_matches_scipy_valid_and_full(case):
 
 
 @given(image_kernel())
-@settings(max_examples=60)
+@settings(max_examples=scaled(60))
 def test_convolve2d_with_stride_subsamples_the_stride1_result(case):
     image, kernel, padding, _stride, _p, (sh, sw) = case
     dense = convolve2d(image, kernel, padding=padding)

@@ -41,8 +41,8 @@ def test_color_histogram_matches_definition(bins, c, seed):
     x = _batch(3, c, 5, 6, seed)
     h = color_histogram(x, bins)
     assert h.shape == (3, bins ** c)
-    np.testing.assert_allclose(h, _color_histogram_naive(x, bins))
-    np.testing.assert_allclose(h.sum(axis=1), 1.0)
+    np.testing.assert_allclose(h, _color_histogram_naive(x, bins), atol=1e-12)
+    np.testing.assert_allclose(h.sum(axis=1), 1.0, atol=1e-12)
 
 
 def test_color_histogram_float_input_and_torch():
@@ -50,8 +50,8 @@ def test_color_histogram_float_input_and_torch():
     f = x.astype(np.float64) / 255.0             # floats use floor(v * bins), the last bin closed
     hf = color_histogram(f, 4)
     assert hf.shape == (4, 64)
-    np.testing.assert_allclose(hf.sum(axis=1), 1.0)
-    np.testing.assert_allclose(color_histogram(torch.from_numpy(x), 4), color_histogram(x, 4))
+    np.testing.assert_allclose(hf.sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_allclose(color_histogram(torch.from_numpy(x), 4), color_histogram(x, 4), atol=1e-12)
     ones = np.ones((1, 3, 2, 2))
     assert color_histogram(ones, 4)[0, -1] == 1.0     # value 1.0 goes to the last bin
 
@@ -61,7 +61,7 @@ def test_color_histogram_is_invariant_to_pixel_shuffles():
     perm = pixel_permutation(16, 16, seed=3)
     np.testing.assert_array_equal(color_histogram(x, 8), color_histogram(shuffle_pixels(x, perm), 8))
     np.testing.assert_allclose(color_histogram(x, 4, space="hsv"),
-                               color_histogram(shuffle_pixels(x, perm), 4, space="hsv"))
+                               color_histogram(shuffle_pixels(x, perm), 4, space="hsv"), atol=1e-12)
 
 
 def test_color_histogram_hsv_pure_colours():
@@ -133,7 +133,7 @@ def test_dense_patches_layout():
     p = dense_patches(x, 3, 2)
     assert p.shape == (2, 4, 18)
     # patch 1 of image 1 starts at row 0, column 2 and is flattened in (C, size, size) order
-    np.testing.assert_allclose(p[1, 1], x[1, :, 0:3, 2:5].ravel(), rtol=1e-6)
+    np.testing.assert_allclose(p[1, 1], x[1, :, 0:3, 2:5].ravel(), rtol=1e-6, atol=1e-12)
     with pytest.raises(ValueError, match="larger than"):
         dense_patches(x, 6, 1)
 
@@ -145,7 +145,7 @@ def test_bag_of_visual_words_histograms_and_determinism():
     ha, hb = a.transform(x), b.transform(x, batch_size=5)
     np.testing.assert_array_equal(ha, hb)
     assert ha.shape == (12, 6) and a.words_.shape == (6, 3, 4, 4)
-    np.testing.assert_allclose(ha.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(ha.sum(axis=1), 1.0, rtol=1e-6, atol=1e-12)
     # each patch is assigned to its nearest word: compare with sklearn's own predict
     from course_lib.features import _normalise_patches
     patches = _normalise_patches(dense_patches(x, 4, 4), 0.01).reshape(-1, 48)
@@ -231,7 +231,7 @@ def test_permuted_first_layer_gives_identical_outputs(channels):
         shuffled.bias.copy_(layer.bias)
     torch.testing.assert_close(shuffled(shuffle_pixels(x, perm).flatten(1)), layer(x.flatten(1)))
     np.testing.assert_allclose(permute_input_weights(layer.weight.detach().numpy(), perm, channels),
-                               permute_input_weights(layer.weight, perm, channels).detach().numpy())
+                               permute_input_weights(layer.weight, perm, channels).detach().numpy(), atol=1e-12)
 
 
 def test_permutation_argument_checks():

@@ -32,15 +32,15 @@ def images(draw, max_side=9, batch=False):
 def test_integral_image_matches_naive_and_definition(img):
     ii = integral_image(img)
     assert ii.shape == img.shape[:-2] + (img.shape[-2] + 1, img.shape[-1] + 1)
-    np.testing.assert_allclose(ii, integral_image_naive(img))
+    np.testing.assert_allclose(ii, integral_image_naive(img), atol=1e-12)
     assert np.all(ii[..., 0, :] == 0) and np.all(ii[..., :, 0] == 0)
     y, x = img.shape[-2] // 2 + 1, img.shape[-1] // 2 + 1
-    np.testing.assert_allclose(ii[..., y, x], img[..., :y, :x].astype(np.float64).sum(axis=(-2, -1)))
+    np.testing.assert_allclose(ii[..., y, x], img[..., :y, :x].astype(np.float64).sum(axis=(-2, -1)), atol=1e-12)
 
 
 def test_integral_image_matches_skimage():
     img = np.random.default_rng(0).standard_normal((13, 17))
-    np.testing.assert_allclose(integral_image(img)[1:, 1:], sk_integral_image(img))
+    np.testing.assert_allclose(integral_image(img)[1:, 1:], sk_integral_image(img), atol=1e-12)
 
 
 def test_integral_image_dtypes_exact_and_no_uint8_overflow():
@@ -125,13 +125,13 @@ def test_normalized_features_vanish_on_flat_windows_and_rescale(kind):
     raw = haar_feature(img, kind, 2 * rows, 2 * cols)
     norm = haar_feature(img, kind, 2 * rows, 2 * cols, normalize=True)
     if kind != "type-3-x" and kind != "type-3-y":      # equal + and - areas: just a rescaling
-        np.testing.assert_allclose(norm, raw / (2 * rows * 2 * cols / 2))
+        np.testing.assert_allclose(norm, raw / (2 * rows * 2 * cols / 2), atol=1e-12)
     else:                                              # mean(middle) - mean(outer strips)
         h, w = 2 * rows, 2 * cols
         ii = integral_image(img)
         total = np.array([[rect_sum(ii, i, j, h, w) for j in range(raw.shape[1])] for i in range(raw.shape[0])])
         middle, outer = (total + raw) / 2, (total - raw) / 2
-        np.testing.assert_allclose(norm, middle / (h * w / 3) - outer / (2 * h * w / 3))
+        np.testing.assert_allclose(norm, middle / (h * w / 3) - outer / (2 * h * w / 3), atol=1e-12)
 
 
 @pytest.mark.parametrize("kind", HAAR_KINDS)

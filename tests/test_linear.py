@@ -38,14 +38,14 @@ def test_softmax_matches_torch_and_sums_to_one(data):
     scores, _ = data
     p = softmax(scores)
     np.testing.assert_allclose(p, torch.softmax(t64(scores), dim=1).numpy(), rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12, atol=1e-12)
 
 
 def test_softmax_is_stable_and_shift_invariant():
     s = np.array([[1000.0, 1001.0, 999.0]])
     assert np.all(np.isfinite(softmax(s)))
-    np.testing.assert_allclose(softmax(s), softmax(s - 1000.0))
-    np.testing.assert_allclose(softmax(np.array([0.0, 0.0])), [0.5, 0.5])
+    np.testing.assert_allclose(softmax(s), softmax(s - 1000.0), atol=1e-12)
+    np.testing.assert_allclose(softmax(np.array([0.0, 0.0])), [0.5, 0.5], atol=1e-12)
 
 
 # ------------------------------------------------------------------------------ cross-entropy
@@ -66,15 +66,15 @@ def test_cross_entropy_vectorised_naive_and_torch_agree(data, reduction):
 
 def test_cross_entropy_known_values():
     # a uniform guess over K classes costs log K; a confident right answer costs almost nothing
-    assert math.isclose(softmax_cross_entropy(np.zeros((3, 10)), np.array([0, 4, 9])), math.log(10))
+    assert math.isclose(softmax_cross_entropy(np.zeros((3, 10)), np.array([0, 4, 9])), math.log(10), abs_tol=1e-12)
     assert softmax_cross_entropy(np.array([[50.0, 0.0]]), np.array([0])) < 1e-20
-    assert math.isclose(softmax_cross_entropy(np.array([[50.0, 0.0]]), np.array([1])), 50.0, rel_tol=1e-12)
+    assert math.isclose(softmax_cross_entropy(np.array([[50.0, 0.0]]), np.array([1])), 50.0, rel_tol=1e-12, abs_tol=1e-12)
 
 
 def test_cross_entropy_huge_scores_do_not_overflow():
     s = np.array([[1e4, -1e4, 0.0]])
     assert softmax_cross_entropy(s, np.array([0])) == 0.0
-    assert math.isclose(softmax_cross_entropy_naive(s, np.array([1])), 2e4)
+    assert math.isclose(softmax_cross_entropy_naive(s, np.array([1])), 2e4, abs_tol=1e-12)
 
 
 # ------------------------------------------------------------------------------ hinge

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
+from conftest import scaled
 from course_lib import Layer, conv_output_size, receptive_fields, stack_receptive_field
 
 
@@ -94,7 +95,7 @@ def layer_strategy(draw):
 
 @given(layers=st.lists(layer_strategy(), min_size=1, max_size=4), n=st.integers(5, 20),
        data=st.data())
-@settings(max_examples=120)
+@settings(max_examples=scaled(120))
 def test_span_is_the_set_of_pixels_that_change_the_unit(layers, n, data):
     try:
         info = receptive_fields(layers, n)

@@ -27,14 +27,14 @@ def test_pixel_whitener_is_procedure_17_1(shape, eps, rng):
     X = rng.normal(3.0, 2.0, shape) * rng.uniform(0.5, 4.0, shape[1:])
     w = PixelWhitener(eps=eps).fit(X)
     assert w.mean_.shape == shape[1:] and w.std_.shape == shape[1:]
-    np.testing.assert_allclose(w.mean_, X.mean(axis=0))
-    np.testing.assert_allclose(w.std_, X.std(axis=0, ddof=0))
-    np.testing.assert_allclose(w.transform(X), _procedure_17_1(X, X, eps), rtol=1e-12)
-    np.testing.assert_allclose(w.fit_transform(X), w.transform(X))
+    np.testing.assert_allclose(w.mean_, X.mean(axis=0), atol=1e-12)
+    np.testing.assert_allclose(w.std_, X.std(axis=0, ddof=0), atol=1e-12)
+    np.testing.assert_allclose(w.transform(X), _procedure_17_1(X, X, eps), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(w.fit_transform(X), w.transform(X), atol=1e-12)
     if eps == 0.0:
         Z = w.transform(X)
         np.testing.assert_allclose(Z.mean(axis=0), 0.0, atol=1e-12)
-        np.testing.assert_allclose(Z.std(axis=0), 1.0, rtol=1e-12)
+        np.testing.assert_allclose(Z.std(axis=0), 1.0, rtol=1e-12, atol=1e-12)
 
 
 def test_pixel_whitener_uses_training_statistics_on_test_images(rng):
@@ -46,11 +46,11 @@ def test_pixel_whitener_uses_training_statistics_on_test_images(rng):
     # the fitted statistics do not move, and the test set is NOT mapped to mean 0 / std 1
     np.testing.assert_array_equal(w.mean_, mean)
     np.testing.assert_array_equal(w.std_, std)
-    np.testing.assert_allclose(Z, (X_test - mean) / std)
-    np.testing.assert_allclose(Z, _procedure_17_1(X_train, X_test, 0.0), rtol=1e-12)
+    np.testing.assert_allclose(Z, (X_test - mean) / std, atol=1e-12)
+    np.testing.assert_allclose(Z, _procedure_17_1(X_train, X_test, 0.0), rtol=1e-12, atol=1e-12)
     assert np.abs(Z.mean(axis=0)).min() > 1.0
     # transforming test images one at a time or all together gives the same answer
-    np.testing.assert_allclose(np.concatenate([w.transform(X_test[i:i + 1]) for i in range(20)]), Z)
+    np.testing.assert_allclose(np.concatenate([w.transform(X_test[i:i + 1]) for i in range(20)]), Z, atol=1e-12)
 
 
 def test_pixel_whitener_constant_pixels_and_ints():
@@ -89,12 +89,12 @@ def test_standardize_per_image(rng):
     X = rng.normal(2.0, 5.0, (6, 3, 5, 4))
     Z = standardize_per_image(X)
     np.testing.assert_allclose(Z.mean(axis=(1, 2, 3)), 0.0, atol=1e-12)
-    np.testing.assert_allclose(Z.std(axis=(1, 2, 3)), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(Z.std(axis=(1, 2, 3)), 1.0, rtol=1e-12, atol=1e-12)
     # each image on its own: the same as standardising it alone
-    np.testing.assert_allclose(standardize_per_image(X[2:3]), Z[2:3])
+    np.testing.assert_allclose(standardize_per_image(X[2:3]), Z[2:3], atol=1e-12)
     # (N, H, W) input works too, and eps shrinks the result
     Z3 = standardize_per_image(X[:, 0])
-    np.testing.assert_allclose(Z3.std(axis=(1, 2)), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(Z3.std(axis=(1, 2)), 1.0, rtol=1e-12, atol=1e-12)
     assert (np.abs(standardize_per_image(X, eps=1.0)) < np.abs(Z)).all()
 
 
@@ -188,7 +188,7 @@ def test_patch_whitener_uses_training_statistics(rng):
     X = _correlated(rng, n=500)
     w = PatchWhitener(eps=1e-3).fit(X)
     Y = rng.standard_normal((10, 6))
-    np.testing.assert_allclose(w.transform(Y), (Y - X.mean(axis=0)) @ w.matrix_.T)
+    np.testing.assert_allclose(w.transform(Y), (Y - X.mean(axis=0)) @ w.matrix_.T, atol=1e-12)
 
 
 def test_patch_whitener_on_patches_docstring_case():

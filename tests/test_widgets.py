@@ -508,7 +508,7 @@ def test_playground_feature_map_and_detections(images):
     assert pg.detections.sum() == (want == want.max()).sum()
     pg.controls["image"].value = "bar"
     pg.controls["preset"].value = "bar"
-    np.testing.assert_allclose(pg.feature_map, correlate2d(images["bar"], preset_kernels()["bar"]))
+    np.testing.assert_allclose(pg.feature_map, correlate2d(images["bar"], preset_kernels()["bar"]), atol=1e-12)
     # the strongest bar response is centred on the bar (column 7)
     assert set(np.nonzero(pg.detections)[1] + 2) == {7}
     assert pg.png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -520,7 +520,7 @@ def test_playground_editing_the_grid(images):
     assert (len(grid), len(grid[0])) == (5, 5)
     grid[2][2].value = 7.0
     assert pg.controls["preset"].value == "custom" and pg.kernel[2, 2] == 7.0
-    np.testing.assert_allclose(pg.feature_map, correlate2d(pg.image, pg.kernel))
+    np.testing.assert_allclose(pg.feature_map, correlate2d(pg.image, pg.kernel), atol=1e-12)
     pg.set_kernel(np.eye(5))
     np.testing.assert_array_equal(pg.kernel, np.eye(5))
     pg.controls["preset"].value = "spot"
@@ -560,14 +560,14 @@ def test_gabor_explorer_follows_its_sliders():
     c["alpha"].value, c["beta"].value = 0.1, 0.02
     want = gabor_kernel(9, theta=c["theta"].value, omega=c["omega"].value, phi=c["phi"].value,
                         alpha=c["alpha"].value, beta=c["beta"].value)
-    np.testing.assert_allclose(ex.kernel, want)
-    np.testing.assert_allclose(ex.response, correlate2d(img, want))
+    np.testing.assert_allclose(ex.kernel, want, atol=1e-12)
+    np.testing.assert_allclose(ex.response, correlate2d(img, want), atol=1e-12)
     thetas, energy = ex.tuning
     assert len(thetas) == 36
     ref = [np.mean(correlate2d(img, gabor_kernel(9, t, c["omega"].value, c["phi"].value,
                                                  c["alpha"].value, c["beta"].value)) ** 2)
            for t in thetas]
-    np.testing.assert_allclose(energy, ref, rtol=1e-10)
+    np.testing.assert_allclose(energy, ref, rtol=1e-10, atol=1e-12)
     before = ex.tuning
     c["theta"].value = 0.0                      # theta moves the kernel, not the tuning curve
     assert ex.tuning is before
