@@ -12,7 +12,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from ._checks import check_array, check_int
+from .._checks import check_array, check_int
 
 __all__ = ["show_images", "show_signed", "show_filters", "show_feature_maps", "plot_history",
            "show_detections"]

@@ -1,0 +1,16 @@
+"""Figures for the book. Every function returns a matplotlib Figure and never shows it.
+
+Grey images use the ``gray`` colour map; signed quantities (kernels, feature
+maps, whitened images) use ``RdBu_r`` with limits symmetric about zero, so
+white always means zero, red positive and blue negative.
+
+One module per kind of figure: :mod:`.images` (images, signed maps, filters,
+feature maps, training curves) and :mod:`.classification` (what a trained
+classifier gets wrong: confusion matrices, misclassified examples).
+"""
+from .images import *  # noqa: F401,F403
+from .images import __all__ as _images_all
+from .classification import *  # noqa: F401,F403
+from .classification import __all__ as _classification_all
+
+__all__ = list(_images_all) + list(_classification_all)
