@@ -11,7 +11,8 @@ from .gabor import gabor_kernel, gabor_bank, bishop_gabor_bank
 from .whitening import PixelWhitener, PatchWhitener, standardize_per_image, extract_patches
 from .mode import get_mode, is_quick, pick
 from .datasets import (CIFAR10_CLASSES, DataNotFoundError, DataSplit, load_cifar10, load_mnist,
-                       mnist_train_test, resolve_data_root, subset)
+                       mnist_train_test, resolve_data_root, subset, train_val_split, subsample,
+                       cifar10_train_test)
 from .training import (get_device, seed_everything, TensorLoader, History, fit, evaluate,
                        topk_errors, count_parameters)
 
@@ -26,7 +27,7 @@ __all__ = [
     "PixelWhitener", "PatchWhitener", "standardize_per_image", "extract_patches",
     "get_mode", "is_quick", "pick",
     "CIFAR10_CLASSES", "DataNotFoundError", "DataSplit", "load_cifar10", "load_mnist", "mnist_train_test",
-    "resolve_data_root", "subset",
+    "resolve_data_root", "subset", "train_val_split", "subsample", "cifar10_train_test",
     "get_device", "seed_everything", "TensorLoader", "History", "fit", "evaluate", "topk_errors",
     "count_parameters",
 ]

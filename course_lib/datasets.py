@@ -27,6 +27,7 @@ import contextlib
 import gzip
 import hashlib
 import json
+import numbers
 import os
 import pathlib
 import sys
@@ -47,6 +48,7 @@ __all__ = [
     "load_mnist", "mnist_train_test", "mnist_dataset",
     "load_cifar10", "cifar10_dataset", "cifar10_jpeg_checksum", "verify_cifar10_jpeg",
     "load_image_folder", "subset",
+    "cifar10_train_test", "train_val_split", "subsample",
 ]
 
 PathArg = Union[str, "os.PathLike[str]"]
@@ -100,10 +102,13 @@ class DataSplit:
     test_labels : torch.Tensor
         int64, shape (N_test,).
     note : str
-        One sentence on the split (official or not); notebooks print it next to
-        every result that uses the split.
+        One sentence on the split (official or not, what it was carved from);
+        notebooks print it next to every result that uses the split.
     classes : tuple of str
         Class names; label ``i`` is ``classes[i]``.
+    test_name : str
+        What the held-out part is: ``"test"`` (default) or ``"validation"`` for a
+        split made by :func:`train_val_split`. Use it in legends and printouts.
 
     Examples
     --------
@@ -120,11 +125,13 @@ class DataSplit:
     test_labels: torch.Tensor
     note: str
     classes: Tuple[str, ...]
+    test_name: str = "test"
 
     def __repr__(self) -> str:
+        held = "" if self.test_name == "test" else f", test_name={self.test_name!r}"
         return (f"DataSplit(train={tuple(self.train_images.shape)}, "
                 f"test={tuple(self.test_images.shape)}, classes={len(self.classes)}, "
-                f"note={self.note!r})")
+                f"note={self.note!r}{held})")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1041,20 +1048,61 @@ def load_cifar10(split: str = "train", root: Optional[PathArg] = None,
     """
     split = _check_choice("split", split, SPLITS)
     download = _check_bool("download", download)
-    root_path, origin = _resolve_root(root)
+    images, labels, _ = _load_cifar10_source(split, root, download)
+    return images, labels
 
+
+def _load_cifar10_source(split: str, root, download: bool):
+    """load_cifar10's work, plus "batches" or "jpeg": which copy the images came from."""
+    root_path, origin = _resolve_root(root)
     ds, why_not_batches = _cifar_batches(root_path, split)
     if ds is None:
         folder, why_not_jpeg = _cifar_jpeg_dir(root_path, split)
         if folder is not None:
             if "md5" in why_not_batches:
-                warnings.warn(f"{why_not_batches}; using {folder} instead", stacklevel=2)
-            return _load_cifar_jpeg(folder, split)
+                warnings.warn(f"{why_not_batches}; using {folder} instead", stacklevel=3)
+            return (*_load_cifar_jpeg(folder, split), "jpeg")
         if not download:
             raise _cifar_not_found(split, root_path, origin, [why_not_batches, why_not_jpeg])
         ds = _download_cifar(root_path, split)
     images = torch.from_numpy(np.ascontiguousarray(ds.data.transpose(0, 3, 1, 2)))
-    return images, torch.as_tensor(ds.targets, dtype=torch.int64)
+    return images, torch.as_tensor(ds.targets, dtype=torch.int64), "batches"
+
+
+def cifar10_train_test(root: Optional[PathArg] = None, download: bool = False) -> DataSplit:
+    """CIFAR-10's official split (50,000 training / 10,000 test images) as a :class:`DataSplit`.
+
+    Same sources as :func:`load_cifar10`; the ``note`` says which copy was read,
+    and when it is the JPEG copy, that the images were re-encoded (lossy), so
+    accuracies can differ slightly from those on the original PNG-derived batches.
+
+    Parameters
+    ----------
+    root : str, os.PathLike or None
+        Data root, see ``resolve_data_root``.
+    download : bool
+        Download with torchvision when no local copy is found.
+
+    Returns
+    -------
+    DataSplit
+        uint8 images (N, 3, 32, 32), int64 labels, ``classes`` = ``CIFAR10_CLASSES``.
+
+    Examples
+    --------
+    >>> data = cifar10_train_test()  # doctest: +SKIP
+    >>> print(data.note)  # doctest: +SKIP
+    official CIFAR-10 split: 50,000 training / 10,000 test images, read from the JPEG copy ...
+    """
+    download = _check_bool("download", download)
+    tr_x, tr_y, src = _load_cifar10_source("train", root, download)
+    te_x, te_y, src_te = _load_cifar10_source("test", root, download)
+    copies = {src, src_te}
+    note = f"official CIFAR-10 split: {len(tr_y):,} training / {len(te_y):,} test images"
+    if "jpeg" in copies:
+        note += (", read from the JPEG copy (each image re-encoded as JPEG, so pixel values and "
+                 "accuracies can differ slightly from the original dataset)")
+    return DataSplit(tr_x, tr_y, te_x, te_y, note=note, classes=CIFAR10_CLASSES)
 
 
 def cifar10_dataset(split: str = "train", root: Optional[PathArg] = None,
@@ -1111,39 +1159,8 @@ def cifar10_dataset(split: str = "train", root: Optional[PathArg] = None,
 # ----------------------------------------------------------------------------------------------
 # subsets for quick mode
 
-def subset(images, labels, n: int, *, seed: int = 0, stratified: bool = True):
-    """A seeded random subset of ``n`` samples, class-balanced by default.
-
-    With ``stratified=True`` every class gets ``n // K`` or ``n // K + 1`` of the
-    ``n`` samples (K classes), as far as it has them. The subset keeps the
-    original order of the samples. Used by quick mode to shrink datasets.
-
-    Parameters
-    ----------
-    images : torch.Tensor or np.ndarray
-        Shape (N, ...).
-    labels : torch.Tensor or np.ndarray
-        Integer labels, shape (N,).
-    n : int
-        Subset size, 1..N.
-    seed : int
-        Seed of the draw, >= 0.
-    stratified : bool
-        Balance the classes (True) or draw uniformly (False).
-
-    Returns
-    -------
-    images, labels
-        Shapes (n, ...) and (n,), same types as the inputs.
-
-    Examples
-    --------
-    >>> images = torch.arange(12).reshape(12, 1, 1, 1)
-    >>> labels = torch.tensor([0] * 8 + [1] * 4)
-    >>> x, y = subset(images, labels, 4, seed=0)
-    >>> x.shape, sorted(y.tolist())
-    (torch.Size([4, 1, 1, 1]), [0, 0, 1, 1])
-    """
+def _check_images_labels(images, labels) -> np.ndarray:
+    """The shared argument checks of subset and friends; returns the labels as a NumPy array."""
     for name, value in (("images", images), ("labels", labels)):
         if not isinstance(value, (torch.Tensor, np.ndarray)):
             raise TypeError(f"{name} must be a torch.Tensor or np.ndarray, got {type(value).__name__}; "
@@ -1158,18 +1175,223 @@ def subset(images, labels, n: int, *, seed: int = 0, stratified: bool = True):
     if not np.issubdtype(lab.dtype, np.integer):
         raise TypeError(f"labels must hold integers, got dtype {lab.dtype}; convert them with "
                         f"labels.long() or labels.astype(np.int64)")
+    return lab
+
+
+def _take(arr, idx: np.ndarray):
+    return arr[torch.from_numpy(idx).to(arr.device)] if isinstance(arr, torch.Tensor) else arr[idx]
+
+
+def _draw(lab: np.ndarray, n: int, seed: int, stratified: bool) -> np.ndarray:
+    """n distinct indices: class-balanced (or uniform), in a seeded random order."""
+    rng = np.random.default_rng(seed)
+    if stratified:
+        idx = _balanced_order(lab, seed)[:n]
+    else:
+        idx = rng.choice(len(lab), size=n, replace=False)
+    return rng.permutation(np.sort(idx))     # the order depends on the seed only, not on the draw
+
+
+def subset(images, labels, n: int, *, seed: int = 0, stratified: bool = True,
+           shuffle: bool = True):
+    """A seeded random subset of ``n`` samples, class-balanced by default, in random order.
+
+    With ``stratified=True`` every class gets ``n // K`` or ``n // K + 1`` of the
+    ``n`` samples (K classes), as far as it has them. With ``shuffle=True`` (the
+    default) the samples come in a seeded random order, so a dataset stored sorted
+    by class (the JPEG copy of CIFAR-10 is) needs no extra shuffle before a
+    training loop or a prefix such as ``x[:100]``; ``shuffle=False`` keeps the
+    dataset's order.
+
+    Parameters
+    ----------
+    images : torch.Tensor or np.ndarray
+        Shape (N, ...).
+    labels : torch.Tensor or np.ndarray
+        Integer labels, shape (N,).
+    n : int
+        Subset size, 1..N.
+    seed : int
+        Seed of the draw and of the order, >= 0.
+    stratified : bool
+        Balance the classes (True) or draw uniformly (False).
+    shuffle : bool
+        Random order (True) or the dataset's order (False).
+
+    Returns
+    -------
+    images, labels
+        Shapes (n, ...) and (n,), same types as the inputs.
+
+    Examples
+    --------
+    >>> images = torch.arange(12).reshape(12, 1, 1, 1)
+    >>> labels = torch.tensor([0] * 8 + [1] * 4)
+    >>> x, y = subset(images, labels, 4, seed=0)
+    >>> x.shape, sorted(y.tolist())
+    (torch.Size([4, 1, 1, 1]), [0, 0, 1, 1])
+    >>> x, y = subset(images, labels, 4, seed=0, shuffle=False)
+    >>> bool((x.flatten().diff() > 0).all())          # the dataset's order
+    True
+    """
+    lab = _check_images_labels(images, labels)
     n = check_int("n", n, minimum=1)
     if n > len(lab):
         raise ValueError(f"n must be at most the number of samples ({len(lab)}), got n={n}; "
                          f"use n <= {len(lab)}")
     seed = check_int("seed", seed, minimum=0)
     stratified = _check_bool("stratified", stratified)
+    shuffle = _check_bool("shuffle", shuffle)
+    idx = _draw(lab, n, seed, stratified)
+    if not shuffle:
+        idx = np.sort(idx)
+    return _take(images, idx), _take(labels, idx)
 
-    if stratified:
-        idx = np.sort(_balanced_order(lab, seed)[:n])
+
+def _check_split(name: str, value) -> DataSplit:
+    if not isinstance(value, DataSplit):
+        raise TypeError(f"{name} must be a DataSplit (e.g. from mnist_train_test() or "
+                        f"cifar10_train_test()), got {type(value).__name__}; build one with "
+                        f"DataSplit(train_x, train_y, test_x, test_y, note=..., classes=...)")
+    return value
+
+
+def train_val_split(split: DataSplit, *, n_val: Optional[int] = None,
+                    val_fraction: Optional[float] = None, seed: int = 0,
+                    stratified: bool = True) -> Tuple[DataSplit, DataSplit]:
+    """Carve a seeded validation split out of the *training* images of ``split``.
+
+    Choices (learning rate, weight decay, epochs, features) are made on the
+    validation images; the test images are used once, at the end. Both results
+    train on the same images (the training images minus the validation ones), so
+    a model fitted while tuning can be tested without retraining.
+
+    Parameters
+    ----------
+    split : DataSplit
+        The split to carve from; its test images are not touched.
+    n_val : int, optional
+        Validation images, 1..N_train - 1. Give exactly one of ``n_val`` and ``val_fraction``.
+    val_fraction : float, optional
+        Validation share of the training images, in (0, 1); rounded to whole images.
+    seed : int
+        Seed of the draw, >= 0.
+    stratified : bool
+        Class-balanced draw (every class gives its share) or uniform.
+
+    Returns
+    -------
+    tuning : DataSplit
+        ``train_*`` = training images minus the validation ones, ``test_*`` = the
+        validation images, ``test_name == "validation"``.
+    final : DataSplit
+        The same training images, and the original test images.
+    The notes of both say what they were carved from and repeat the original note.
+    Within each part the samples come in a seeded random order.
+
+    Examples
+    --------
+    >>> g = torch.Generator().manual_seed(0)
+    >>> data = DataSplit(torch.zeros(100, 1, 2, 2, dtype=torch.uint8), torch.arange(100) % 10,
+    ...                  torch.zeros(20, 1, 2, 2, dtype=torch.uint8), torch.arange(20) % 10,
+    ...                  note="toy split", classes=tuple("0123456789"))
+    >>> tuning, final = train_val_split(data, n_val=20, seed=0)
+    >>> len(tuning.train_labels), len(tuning.test_labels), tuning.test_name
+    (80, 20, 'validation')
+    >>> len(final.train_labels), len(final.test_labels), final.test_name
+    (80, 20, 'test')
+    >>> print(tuning.note)
+    training on 80 of the 100 training images, validating on the other 20 (class-stratified, seed=0); carved from: toy split
+    """
+    split = _check_split("split", split)
+    lab = _check_images_labels(split.train_images, split.train_labels)
+    n_total = len(lab)
+    if (n_val is None) == (val_fraction is None):
+        raise ValueError(f"give exactly one of n_val and val_fraction, got n_val={n_val!r}, "
+                         f"val_fraction={val_fraction!r}; e.g. n_val=1000 or val_fraction=0.1")
+    if val_fraction is not None:
+        if isinstance(val_fraction, bool) or not isinstance(val_fraction, numbers.Real):
+            raise TypeError(f"val_fraction must be a number in (0, 1), got {val_fraction!r}")
+        if not 0.0 < float(val_fraction) < 1.0:
+            raise ValueError(f"val_fraction must lie strictly between 0 and 1, got "
+                             f"val_fraction={val_fraction}; e.g. val_fraction=0.1")
+        n_val = int(round(float(val_fraction) * n_total))
+        if not 1 <= n_val < n_total:
+            raise ValueError(f"val_fraction={val_fraction} of {n_total} training images gives "
+                             f"{n_val} validation images; choose a fraction that leaves at least one "
+                             f"image on each side")
+    n_val = check_int("n_val", n_val, minimum=1)
+    if n_val >= n_total:
+        raise ValueError(f"n_val must be smaller than the {n_total:,} training images, got "
+                         f"n_val={n_val}; use e.g. n_val={max(1, n_total // 10)}")
+    seed = check_int("seed", seed, minimum=0)
+    stratified = _check_bool("stratified", stratified)
+
+    val_idx = _draw(lab, n_val, seed, stratified)
+    rest = np.setdiff1d(np.arange(n_total), val_idx)
+    train_idx = np.random.default_rng([seed, 1]).permutation(rest)
+    how = "class-stratified" if stratified else "uniform draw"
+    tr_x, tr_y = _take(split.train_images, train_idx), _take(split.train_labels, train_idx)
+    va_x, va_y = _take(split.train_images, val_idx), _take(split.train_labels, val_idx)
+    base = (f"training on {len(train_idx):,} of the {n_total:,} training images, validating on "
+            f"the other {n_val:,} ({how}, seed={seed})")
+    tuning = DataSplit(tr_x, tr_y, va_x, va_y, note=f"{base}; carved from: {split.note}",
+                       classes=split.classes, test_name="validation")
+    final = DataSplit(tr_x, tr_y, split.test_images, split.test_labels,
+                      note=(f"training on {len(train_idx):,} of the {n_total:,} training images "
+                            f"({n_val:,} held out for validation, seed={seed}), testing on the "
+                            f"{len(split.test_labels):,} {split.test_name} images; carved from: "
+                            f"{split.note}"),
+                      classes=split.classes, test_name=split.test_name)
+    return tuning, final
+
+
+def subsample(split: DataSplit, n_train: Optional[int] = None, n_test: Optional[int] = None, *,
+              seed: int = 0, stratified: bool = True) -> DataSplit:
+    """A smaller :class:`DataSplit` (quick mode, or a cheap experiment), with an honest note.
+
+    Each part is drawn with :func:`subset` (seeded, class-balanced, random order);
+    ``None`` keeps a part whole (and in its order).
+
+    Parameters
+    ----------
+    split : DataSplit
+    n_train, n_test : int or None
+        How many training / held-out images to keep.
+    seed : int
+    stratified : bool
+
+    Returns
+    -------
+    DataSplit
+        Its ``note`` says how many of how many images each part keeps.
+
+    Examples
+    --------
+    >>> data = DataSplit(torch.zeros(100, 1, 2, 2, dtype=torch.uint8), torch.arange(100) % 10,
+    ...                  torch.zeros(20, 1, 2, 2, dtype=torch.uint8), torch.arange(20) % 10,
+    ...                  note="toy split", classes=tuple("0123456789"))
+    >>> small = subsample(data, n_train=30)
+    >>> print(small.note)
+    a class-balanced subset: 30 of the 100 training images, all 20 test images (seed=0); from: toy split
+    """
+    split = _check_split("split", split)
+    seed = check_int("seed", seed, minimum=0)
+    stratified = _check_bool("stratified", stratified)
+    tr_x, tr_y, te_x, te_y = split.train_images, split.train_labels, split.test_images, split.test_labels
+    parts = []
+    if n_train is not None:
+        parts.append(f"{check_int('n_train', n_train, minimum=1):,} of the {len(tr_y):,} training images")
+        tr_x, tr_y = subset(tr_x, tr_y, n_train, seed=seed, stratified=stratified)
     else:
-        idx = np.sort(np.random.default_rng(seed).choice(len(lab), size=n, replace=False))
-    def take(arr):
-        return arr[torch.from_numpy(idx).to(arr.device)] if isinstance(arr, torch.Tensor) else arr[idx]
-
-    return take(images), take(labels)
+        parts.append(f"all {len(tr_y):,} training images")
+    if n_test is not None:
+        parts.append(f"{check_int('n_test', n_test, minimum=1):,} of the {len(te_y):,} "
+                     f"{split.test_name} images")
+        te_x, te_y = subset(te_x, te_y, n_test, seed=seed, stratified=stratified)
+    else:
+        parts.append(f"all {len(te_y):,} {split.test_name} images")
+    how = "class-balanced" if stratified else "uniformly drawn"
+    note = f"a {how} subset: {', '.join(parts)} (seed={seed}); from: {split.note}"
+    return DataSplit(tr_x, tr_y, te_x, te_y, note=note, classes=split.classes,
+                     test_name=split.test_name)

@@ -540,13 +540,17 @@ def test_load_image_folder_errors(tmp_path):
 # ----------------------------------------------------------------------------------------------
 # subset
 
-def test_subset_is_stratified_seeded_and_ordered():
+def test_subset_is_stratified_seeded_and_shuffled():
     labels = torch.tensor([0] * 50 + [1] * 30 + [2] * 20)
     images = torch.arange(100).reshape(100, 1, 1, 1)
     x, y = D.subset(images, labels, 30, seed=1)
     assert torch.bincount(y).tolist() == [10, 10, 10]
-    assert torch.equal(x.flatten(), torch.sort(x.flatten()).values)        # original order kept
+    assert not torch.equal(x.flatten(), torch.sort(x.flatten()).values)    # shuffled by default
     assert torch.equal(labels[x.flatten()], y)                             # pairs stay together
+    assert y[:10].unique().numel() > 1                                     # a prefix mixes classes
+    xs, ys = D.subset(images, labels, 30, seed=1, shuffle=False)
+    assert torch.equal(xs.flatten(), torch.sort(x.flatten()).values)       # same draw, dataset order
+    assert torch.equal(labels[xs.flatten()], ys)
     x2, _ = D.subset(images, labels, 30, seed=1)
     x3, _ = D.subset(images, labels, 30, seed=2)
     assert torch.equal(x, x2) and not torch.equal(x, x3)
@@ -563,6 +567,8 @@ def test_subset_numpy_and_unstratified():
     assert isinstance(x, np.ndarray) and x.shape == (10, 2) and y.shape == (10,)
     assert (labels[x[:, 0] // 2] == y).all()
     x, y = D.subset(images, labels, 100)
+    assert sorted(x[:, 0].tolist()) == images[:, 0].tolist() and not (x == images).all()
+    x, y = D.subset(images, labels, 100, shuffle=False)
     assert (x == images).all()
 
 
@@ -573,6 +579,7 @@ def test_subset_numpy_and_unstratified():
     (("5",), dict(), TypeError, ["n", "'5'"]),
     ((5,), dict(seed=-1), ValueError, ["seed"]),
     ((5,), dict(stratified="yes"), TypeError, ["stratified"]),
+    ((5,), dict(shuffle=1), TypeError, ["shuffle"]),
 ])
 def test_subset_argument_checks(args, kwargs, exc, words):
     images, labels = torch.zeros(10, 1, 2, 2), torch.arange(10) % 2
@@ -658,3 +665,87 @@ def test_real_cifar10(real_cache, split, n):
 def test_real_cifar10_jpeg_checksum():
     assert D.CIFAR10_JPEG_MD5 == "a00e7ef3d4e75693acf4229e8780b460"   # the data README's value
     D.verify_cifar10_jpeg(_real("cifar10-jpeg"))                      # raises on a mismatch
+
+
+# ----------------------------------------------------------------------------------------------
+# train_val_split, subsample
+
+def _toy_split(n_train=200, n_test=50, k=10, sorted_by_class=True):
+    y = torch.arange(n_train) % k
+    if sorted_by_class:
+        y = torch.sort(y).values
+    x = torch.arange(n_train).reshape(n_train, 1, 1, 1)          # image i holds its own index
+    te_y = torch.arange(n_test) % k
+    te_x = 1000 + torch.arange(n_test).reshape(n_test, 1, 1, 1)
+    return D.DataSplit(x, y, te_x, te_y, note="toy", classes=tuple(str(i) for i in range(k)))
+
+
+@pytest.mark.parametrize("kwargs, n_val", [(dict(n_val=20), 20), (dict(val_fraction=0.25), 50),
+                                           (dict(n_val=7, stratified=False), 7)])
+def test_train_val_split_is_disjoint_complete_seeded_and_stratified(kwargs, n_val):
+    data = _toy_split()
+    tuning, final = D.train_val_split(data, seed=3, **kwargs)
+    tr = tuning.train_images.flatten().tolist()
+    va = tuning.test_images.flatten().tolist()
+    assert len(va) == n_val and len(tr) == 200 - n_val
+    assert sorted(tr + va) == list(range(200))                   # disjoint and complete
+    assert torch.equal(data.train_labels[tuning.train_images.flatten()], tuning.train_labels)
+    assert torch.equal(data.train_labels[tuning.test_images.flatten()], tuning.test_labels)
+    assert torch.equal(final.train_images, tuning.train_images)   # the same training images
+    assert torch.equal(final.test_images, data.test_images)       # the test set untouched
+    assert tuning.test_name == "validation" and final.test_name == "test"
+    assert "carved from: toy" in tuning.note and "carved from: toy" in final.note
+    assert f"{n_val}" in tuning.note and "validat" in tuning.note
+    if kwargs.get("stratified", True):
+        counts = torch.bincount(tuning.test_labels, minlength=10)
+        assert counts.max() - counts.min() <= 1
+    # random order: a class-sorted dataset does not stay sorted
+    assert not torch.equal(tuning.train_labels, torch.sort(tuning.train_labels).values)
+    again, _ = D.train_val_split(data, seed=3, **kwargs)
+    other, _ = D.train_val_split(data, seed=4, **kwargs)
+    assert torch.equal(again.test_images, tuning.test_images)
+    assert not torch.equal(other.test_images, tuning.test_images)
+
+
+def test_train_val_split_numpy_parts_and_repr():
+    data = _toy_split()
+    data = D.DataSplit(data.train_images.numpy(), data.train_labels.numpy(), data.test_images.numpy(),
+                       data.test_labels.numpy(), note="np", classes=data.classes)
+    tuning, _ = D.train_val_split(data, n_val=10)
+    assert isinstance(tuning.test_images, np.ndarray) and tuning.test_images.shape == (10, 1, 1, 1)
+    assert "test_name='validation'" in repr(tuning)
+
+
+@pytest.mark.parametrize("kwargs, exc, words", [
+    (dict(), ValueError, ["n_val", "val_fraction"]),
+    (dict(n_val=5, val_fraction=0.1), ValueError, ["exactly one"]),
+    (dict(n_val=200), ValueError, ["n_val", "200"]),
+    (dict(n_val=0), ValueError, ["n_val"]),
+    (dict(n_val=2.5), TypeError, ["n_val"]),
+    (dict(val_fraction=1.0), ValueError, ["val_fraction"]),
+    (dict(val_fraction="0.1"), TypeError, ["val_fraction"]),
+    (dict(val_fraction=0.001), ValueError, ["val_fraction", "0 validation"]),
+    (dict(n_val=5, seed=-2), ValueError, ["seed"]),
+])
+def test_train_val_split_argument_checks(kwargs, exc, words):
+    with pytest.raises(exc) as info:
+        D.train_val_split(_toy_split(), **kwargs)
+    for w in words:
+        assert w in str(info.value)
+
+
+def test_train_val_split_rejects_non_splits():
+    with pytest.raises(TypeError, match="DataSplit"):
+        D.train_val_split((torch.zeros(3), torch.zeros(3)), n_val=1)
+
+
+def test_subsample_keeps_pairs_and_says_so():
+    data = _toy_split()
+    small = D.subsample(data, n_train=40, n_test=10, seed=1)
+    assert len(small.train_labels) == 40 and len(small.test_labels) == 10
+    assert torch.equal(data.train_labels[small.train_images.flatten()], small.train_labels)
+    assert torch.bincount(small.train_labels).tolist() == [4] * 10
+    assert "40 of the 200 training images" in small.note and "10 of the 50 test images" in small.note
+    assert "from: toy" in small.note
+    whole = D.subsample(data, n_train=40)
+    assert torch.equal(whole.test_images, data.test_images) and "all 50 test images" in whole.note

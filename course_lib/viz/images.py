@@ -168,12 +168,17 @@ def show_feature_maps(maps, *, ncols: int = 8, titles: Optional[Sequence[str]] =
     return show_signed(list(m), titles=titles, ncols=ncols, cell=1.4, suptitle=title)
 
 
-def plot_history(history, *, title: Optional[str] = None) -> Figure:
-    """Loss and top-1/top-5 error per epoch for train and validation (Forsyth fig. 17.10 style).
+def plot_history(history, *, title: Optional[str] = None, val_label: str = "validation") -> Figure:
+    """Loss and top-1/top-5 error per epoch for train and held-out data (Forsyth fig. 17.10 style).
 
     Parameters
     ----------
     history : course_lib.training.History or a dict with the same keys
+    title : str, optional
+    val_label : str
+        What the ``val_*`` curves were measured on, used in the legend: ``"validation"``
+        for a split carved from the training data, ``"test"`` when the test set was
+        passed as the validation loader (pass ``split.test_name``).
 
     Examples
     --------
@@ -183,6 +188,8 @@ def plot_history(history, *, title: Optional[str] = None) -> Figure:
     2
     """
     h = history.as_dict() if hasattr(history, "as_dict") else dict(history)
+    if not isinstance(val_label, str) or not val_label:
+        raise TypeError(f"val_label must be a non-empty str such as 'validation' or 'test', got {val_label!r}")
     missing = [k for k in ("epoch", "train_loss", "train_top1") if k not in h]
     if missing:
         raise ValueError(f"history lacks {missing}; pass the History returned by fit()")
@@ -190,10 +197,10 @@ def plot_history(history, *, title: Optional[str] = None) -> Figure:
     ep = h["epoch"]
     ax_l.plot(ep, h["train_loss"], "o-", label="train")
     if h.get("val_loss"):
-        ax_l.plot(ep, h["val_loss"], "s--", label="validation")
+        ax_l.plot(ep, h["val_loss"], "s--", label=val_label)
     ax_l.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
-    for key, style, lab in (("train_top1", "o-", "train top-1"), ("val_top1", "s--", "val top-1"),
-                            ("train_top5", "o:", "train top-5"), ("val_top5", "s:", "val top-5")):
+    for key, style, lab in (("train_top1", "o-", "train top-1"), ("val_top1", "s--", f"{val_label} top-1"),
+                            ("train_top5", "o:", "train top-5"), ("val_top5", "s:", f"{val_label} top-5")):
         if h.get(key):
             ax_e.plot(ep, h[key], style, label=lab)
     ax_e.set(xlabel="epoch", ylabel="error rate", title="top-1 and top-5 error")
