@@ -10,6 +10,7 @@ static book render their own self-contained HTML instead.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -18,6 +19,23 @@ import nbformat
 from nbclient import NotebookClient
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+# The kernelspec JupyterLab writes when it saves a notebook. Storing the same one
+# means a notebook does not open as "modified" in Lab just because it was executed here.
+LAB_KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+# A kernel with no front end displays a widget as its text repr only, e.g.
+# "ConvArithmeticExplorer(children=(HBox(...". That text must never reach the book.
+WIDGET_REPR = re.compile(r"^[A-Z]\w*\((children|layout|value|description|box_style)=")
+
+
+def is_widget_output(out: dict) -> bool:
+    """True for a stored output that is a widget view or a widget's raw text repr."""
+    data = out.get("data", {})
+    if WIDGET_MIME in data:
+        return True
+    text = data.get("text/plain", "")
+    if isinstance(text, list):
+        text = "".join(text)
+    return set(data) == {"text/plain"} and bool(WIDGET_REPR.match(text.lstrip()))
 
 
 def strip_widget_state(nb: nbformat.NotebookNode) -> None:
@@ -31,8 +49,7 @@ def strip_widget_state(nb: nbformat.NotebookNode) -> None:
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         if "outputs" in cell:
-            cell.outputs = [out for out in cell.outputs
-                            if WIDGET_MIME not in out.get("data", {})]
+            cell.outputs = [out for out in cell.outputs if not is_widget_output(out)]
 
 
 def execute(path: Path, timeout: int = 3600) -> float:
@@ -42,6 +59,7 @@ def execute(path: Path, timeout: int = 3600) -> float:
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     strip_widget_state(nb)
+    nb.metadata["kernelspec"] = dict(LAB_KERNELSPEC)
     nbformat.write(nb, path)
     return time.perf_counter() - start
 
