@@ -16,7 +16,9 @@ import numpy as np
 from ._checks import IntPair, as_float, check_array, check_pair
 from .shapes import conv_output_size
 
-__all__ = ["max_pool2d", "max_pool2d_naive", "avg_pool2d", "avg_pool2d_naive"]
+__all__ = ["max_pool2d", "max_pool2d_naive", "avg_pool2d", "avg_pool2d_naive",
+           "adaptive_windows", "adaptive_avg_pool2d", "adaptive_avg_pool2d_naive",
+           "adaptive_max_pool2d", "adaptive_max_pool2d_naive"]
 
 
 def _check_pool_args(x, kernel_size, stride, padding, ceil_mode):
@@ -201,3 +203,131 @@ def avg_pool2d_naive(x: np.ndarray, kernel_size: IntPair, stride: Optional[IntPa
                                     total += x[n, ch, row, col]
                     out[n, ch, i, j] = total / count
     return out
+
+
+# -- adaptive pooling ------------------------------------------------------------------------------
+
+def adaptive_windows(n: int, out_size: int) -> np.ndarray:
+    """The windows adaptive pooling uses along one axis: rows ``[start, end)``, one per output.
+
+    Output i pools input positions ``floor(i * n / m)`` to ``ceil((i + 1) * n / m)``
+    (m = ``out_size``), as torch does. The windows cover the input and may
+    differ in size by one and overlap by one when m does not divide n; when it
+    does, they are plain pooling with kernel = stride = n / m.
+
+    Parameters
+    ----------
+    n : int
+        Input size along the axis, >= 1.
+    out_size : int
+        Output size m, >= 1 (may exceed n: windows then repeat pixels).
+
+    Returns
+    -------
+    ndarray of int64, shape (m, 2)
+        ``[start, end)`` per output position.
+
+    Examples
+    --------
+    >>> adaptive_windows(10, 3).tolist()         # sizes 4, 4, 4: overlaps of one
+    [[0, 4], [3, 7], [6, 10]]
+    >>> adaptive_windows(8, 4).tolist()          # m divides n: kernel = stride = 2
+    [[0, 2], [2, 4], [4, 6], [6, 8]]
+    """
+    from ._checks import check_int
+    n = check_int("n", n, minimum=1)
+    m = check_int("out_size", out_size, minimum=1)
+    i = np.arange(m)
+    start = (i * n) // m
+    end = -((-(i + 1) * n) // m)            # ceil((i + 1) n / m) in integers
+    return np.stack([start, end], axis=1).astype(np.int64)
+
+
+def _check_adaptive(x, output_size):
+    x = check_array("x", x, ndim=4, shape_hint="(N, C, H, W)")
+    if 0 in x.shape:
+        raise ValueError(f"x must not have empty axes, got shape {x.shape}")
+    out = check_pair("output_size", output_size, minimum=1)
+    return as_float(x), out
+
+
+def _adaptive(x, output_size, reduce):
+    x, (mh, mw) = _check_adaptive(x, output_size)
+    rows, cols = adaptive_windows(x.shape[2], mh), adaptive_windows(x.shape[3], mw)
+    # one reduction per output row band, then per column band: at most mh + mw vectorised calls
+    bands = np.stack([reduce(x[:, :, r0:r1, :], axis=2) for r0, r1 in rows], axis=2)     # (N, C, mh, W)
+    return np.stack([reduce(bands[:, :, :, c0:c1], axis=3) for c0, c1 in cols], axis=3)  # (N, C, mh, mw)
+
+
+def adaptive_avg_pool2d(x: np.ndarray, output_size: IntPair) -> np.ndarray:
+    """Average pooling to a fixed output size, whatever the input size (``F.adaptive_avg_pool2d``).
+
+    Output (i, j) averages the input block ``adaptive_windows(H, m_h)[i]`` x
+    ``adaptive_windows(W, m_w)[j]``. ``output_size = 1`` is global average pooling.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    output_size : int or (int, int)
+
+    Returns
+    -------
+    ndarray, shape (N, C, m_h, m_w)
+
+    Examples
+    --------
+    >>> x = np.arange(25.0).reshape(1, 1, 5, 5)
+    >>> adaptive_avg_pool2d(x, 2)                 # windows rows/cols [0, 3) and [2, 5)
+    array([[[[ 6.,  8.],
+             [16., 18.]]]])
+    """
+    return _adaptive(x, output_size, np.mean)
+
+
+def adaptive_max_pool2d(x: np.ndarray, output_size: IntPair) -> np.ndarray:
+    """Max pooling to a fixed output size, whatever the input size (``F.adaptive_max_pool2d``).
+
+    Examples
+    --------
+    >>> adaptive_max_pool2d(np.arange(25.0).reshape(1, 1, 5, 5), 2)
+    array([[[[12., 14.],
+             [22., 24.]]]])
+    """
+    return _adaptive(x, output_size, np.max)
+
+
+def _adaptive_naive(x, output_size, reduce):
+    x, (mh, mw) = _check_adaptive(x, output_size)
+    n_batch, c, h, w = x.shape
+    out = np.empty((n_batch, c, mh, mw), dtype=x.dtype)
+    for n in range(n_batch):
+        for ch in range(c):
+            for i in range(mh):
+                r0, r1 = (i * h) // mh, -((-(i + 1) * h) // mh)
+                for j in range(mw):
+                    c0, c1 = (j * w) // mw, -((-(j + 1) * w) // mw)
+                    values = [x[n, ch, r, col] for r in range(r0, r1) for col in range(c0, c1)]
+                    out[n, ch, i, j] = reduce(values)
+    return out
+
+
+def adaptive_avg_pool2d_naive(x: np.ndarray, output_size: IntPair) -> np.ndarray:
+    """Loop-based reference for :func:`adaptive_avg_pool2d`.
+
+    Examples
+    --------
+    >>> adaptive_avg_pool2d_naive(np.arange(25.0).reshape(1, 1, 5, 5), 1)
+    array([[[[12.]]]])
+    """
+    return _adaptive_naive(x, output_size, lambda v: sum(v) / len(v))
+
+
+def adaptive_max_pool2d_naive(x: np.ndarray, output_size: IntPair) -> np.ndarray:
+    """Loop-based reference for :func:`adaptive_max_pool2d`.
+
+    Examples
+    --------
+    >>> adaptive_max_pool2d_naive(np.arange(25.0).reshape(1, 1, 5, 5), 1)
+    array([[[[24.]]]])
+    """
+    return _adaptive_naive(x, output_size, max)

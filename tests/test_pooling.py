@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from conftest import BAD_DTYPE_ARRAYS, int_or_pair, t64, scaled
 from course_lib import avg_pool2d, avg_pool2d_naive, max_pool2d, max_pool2d_naive
+from course_lib.pooling import (adaptive_avg_pool2d, adaptive_avg_pool2d_naive, adaptive_max_pool2d,
+                                adaptive_max_pool2d_naive, adaptive_windows)
 
 POOLS = {"max": (max_pool2d, max_pool2d_naive), "avg": (avg_pool2d, avg_pool2d_naive)}
 
@@ -169,3 +171,53 @@ def test_padding_limit_is_torchs(kind):
             fast(x, k, 1, k // 2 + 1)
         with pytest.raises(RuntimeError):
             torch_pool(kind, x, k, 1, k // 2 + 1, False)
+
+
+# -- adaptive pooling ------------------------------------------------------------------------------
+
+
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 17), st.integers(1, 17),
+       int_or_pair(1, 7), st.integers(0, 2**32 - 1))
+@settings(max_examples=scaled(120))
+def test_adaptive_pooling_matches_torch(n, c, h, w, out, seed):
+    size, (mh, mw) = out
+    x = np.random.default_rng(seed).standard_normal((n, c, h, w))
+    want_avg = F.adaptive_avg_pool2d(t64(x), (mh, mw)).numpy()
+    want_max = F.adaptive_max_pool2d(t64(x), (mh, mw)).numpy()
+    np.testing.assert_allclose(adaptive_avg_pool2d(x, size), want_avg, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(adaptive_max_pool2d(x, size), want_max, rtol=0, atol=0)
+
+
+@given(st.integers(1, 7), st.integers(1, 7), int_or_pair(1, 4), st.integers(0, 2**32 - 1))
+@settings(max_examples=scaled(60))
+def test_adaptive_pooling_naive_twins(h, w, out, seed):
+    size, _ = out
+    x = np.random.default_rng(seed).standard_normal((1, 2, h, w))
+    np.testing.assert_allclose(adaptive_avg_pool2d_naive(x, size), adaptive_avg_pool2d(x, size),
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(adaptive_max_pool2d_naive(x, size), adaptive_max_pool2d(x, size))
+
+
+def test_adaptive_pooling_fixed_output_for_any_input_and_windows():
+    for n in (7, 28, 32, 45):
+        assert adaptive_avg_pool2d(np.zeros((1, 3, n, n + 3)), (4, 4)).shape == (1, 3, 4, 4)
+    win = adaptive_windows(10, 3)
+    assert win[0, 0] == 0 and win[-1, 1] == 10 and (np.diff(win[:, 0]) > 0).all()
+    np.testing.assert_array_equal(adaptive_windows(8, 4), [[0, 2], [2, 4], [4, 6], [6, 8]])
+    # m divides n: plain pooling with kernel = stride = n / m
+    x = np.random.default_rng(1).standard_normal((2, 1, 12, 12))
+    np.testing.assert_allclose(adaptive_avg_pool2d(x, 3), avg_pool2d(x, 4), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("call, exc, words", [
+    (lambda: adaptive_avg_pool2d(np.zeros((1, 1, 4)), 2), ValueError, ["x", "4D"]),
+    (lambda: adaptive_max_pool2d(np.zeros((1, 1, 4, 4)), 0), ValueError, ["output_size"]),
+    (lambda: adaptive_max_pool2d(np.zeros((1, 1, 4, 4)), (2, 2, 2)), ValueError, ["output_size"]),
+    (lambda: adaptive_windows(0, 2), ValueError, ["n"]),
+    (lambda: adaptive_windows(4, 1.5), TypeError, ["out_size"]),
+])
+def test_adaptive_argument_checks(call, exc, words):
+    with pytest.raises(exc) as info:
+        call()
+    for w in words:
+        assert w in str(info.value)
