@@ -20,7 +20,7 @@ Images may be uint8 (0..255) or floats in [0, 1]; torch tensors are accepted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 import numpy as np
 import torch
@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from ._checks import IntPair, check_array, check_int, check_pair
 
-__all__ = ["color_histogram", "hog_features", "hog_visualization", "dense_patches",
+__all__ = ["color_histogram", "hog_features", "hog_visualization", "HogShape", "hog_shape", "dense_patches",
            "BagOfVisualWords", "LinearProbe", "fit_linear_probe", "pixel_permutation",
            "shuffle_pixels", "permute_input_weights"]
 
@@ -197,6 +197,59 @@ def hog_features(images, *, orientations: int = 9, pixels_per_cell: IntPair = 8,
     out = [_hog_one(img, orientations, ppc, cpb, block_norm)
            for img in tqdm(x, desc="HoG", disable=not progress, leave=False)]
     return np.stack(out).astype(np.float32)
+
+
+class HogShape(NamedTuple):
+    """The sizes in a HoG descriptor, see :func:`hog_shape`."""
+
+    cells: Tuple[int, int]            #: (rows, columns) of whole cells
+    cell_values: int                  #: cells * orientations: the cell histograms' numbers
+    blocks: Tuple[int, int]           #: (rows, columns) of block positions (stride one cell)
+    length: int                       #: the feature vector's length D
+
+
+def hog_shape(height: int, width: int, *, pixels_per_cell: IntPair = 8, orientations: int = 9,
+              cells_per_block: IntPair = 2) -> HogShape:
+    """HoG arithmetic: how many cells, histogram numbers, blocks and features an image gives.
+
+    An H x W image holds floor(H / ppc_y) x floor(W / ppc_x) whole cells (pixels
+    left over at the bottom and right are ignored); each cell has one histogram of
+    ``orientations`` bins. Blocks of ``cells_per_block`` cells slide one cell at a
+    time, and every block contributes its cells' histograms again, normalised, so
+    D = blocks_y * blocks_x * cpb_y * cpb_x * orientations. Agrees with
+    ``skimage.feature.hog``.
+
+    Parameters
+    ----------
+    height, width : int
+        Image size in pixels.
+    pixels_per_cell, cells_per_block : int or (int, int)
+    orientations : int
+
+    Returns
+    -------
+    HogShape
+        ``cells``, ``cell_values``, ``blocks``, ``length``.
+
+    Examples
+    --------
+    >>> s = hog_shape(240, 320)          # the slides' 320 x 240 image, 8 x 8 cells, 9 bins
+    >>> s.cells, s.cell_values
+    ((30, 40), 10800)
+    >>> hog_shape(32, 32).length         # a CIFAR-10 image: 3 x 3 blocks of 2 x 2 cells
+    324
+    """
+    h = check_int("height", height, minimum=1)
+    w = check_int("width", width, minimum=1)
+    orientations, ppc, cpb, _ = _hog_args(orientations, pixels_per_cell, cells_per_block, "L2-Hys")
+    cells = (h // ppc[0], w // ppc[1])
+    if cells[0] < cpb[0] or cells[1] < cpb[1]:
+        raise ValueError(f"a {h} x {w} image has only {cells[0]} x {cells[1]} cells of {ppc[0]} x {ppc[1]} "
+                         f"pixels, fewer than one block of {cpb[0]} x {cpb[1]} cells; use smaller "
+                         f"pixels_per_cell or cells_per_block")
+    blocks = (cells[0] - cpb[0] + 1, cells[1] - cpb[1] + 1)
+    return HogShape(cells=cells, cell_values=cells[0] * cells[1] * orientations, blocks=blocks,
+                    length=blocks[0] * blocks[1] * cpb[0] * cpb[1] * orientations)
 
 
 def hog_visualization(image, *, orientations: int = 9, pixels_per_cell: IntPair = 8) -> np.ndarray:

@@ -7,13 +7,14 @@ and are then applied unchanged to test images.
 from __future__ import annotations
 
 import numbers
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import numpy as np
 
 from ._checks import as_float, check_array, check_int
 
-__all__ = ["PixelWhitener", "standardize_per_image", "extract_patches", "PatchWhitener"]
+__all__ = ["PixelWhitener", "standardize_per_image", "extract_patches", "PatchWhitener", "ICAResult",
+           "fast_ica"]
 
 
 def _check_eps(eps) -> float:
@@ -76,6 +77,163 @@ class PixelWhitener:
     def fit_transform(self, X: np.ndarray) -> np.ndarray:
         """``fit(X)`` then ``transform(X)``."""
         return self.fit(X).transform(X)
+
+    def _patch_geometry(self, channels: int) -> int:
+        if self.matrix_ is None:
+            raise ValueError("this PatchWhitener is not fitted yet; call fit(X_train) first")
+        channels = check_int("channels", channels, minimum=1)
+        if self.kind != "zca":
+            raise ValueError("only a ZCA whitener acts like a convolution (PCA rotates the axes); "
+                             "fit PatchWhitener(kind='zca')")
+        d = self.mean_.shape[0]
+        k = int(round(np.sqrt(d / channels)))
+        if channels * k * k != d or k % 2 == 0:
+            raise ValueError(f"the whitener was fitted on {d} features, which is not channels x k x k "
+                             f"with odd k for channels={channels}; fit it on flattened (C, k, k) "
+                             f"patches with odd k")
+        return k
+
+    def centre_filters(self, channels: int = 3) -> np.ndarray:
+        """The rows of the ZCA matrix that compute each channel's centre pixel, as conv filters.
+
+        The fitted patches must be flattened (C, k, k) patches with odd k (as
+        :func:`extract_patches` makes them). Row ``c*k*k + (k//2)*k + k//2`` of the
+        matrix whitens the centre pixel of channel c; reshaped to (C, k, k) it is
+        a filter, so sliding it over an image whitens every pixel (see
+        :meth:`transform_images`).
+
+        Returns
+        -------
+        ndarray, shape (C, C, k, k)
+            ``[out channel, in channel, row, col]``, a conv2d weight.
+
+        Examples
+        --------
+        >>> P = np.random.default_rng(0).standard_normal((2000, 3, 3, 3))
+        >>> pw = PatchWhitener(eps=1e-3).fit(P.reshape(2000, -1))
+        >>> pw.centre_filters(3).shape
+        (3, 3, 3, 3)
+        """
+        k = self._patch_geometry(channels)
+        c = k // 2
+        rows = [ch * k * k + c * k + c for ch in range(channels)]
+        return self.matrix_[rows].reshape(channels, channels, k, k).copy()
+
+    def transform_images(self, images: np.ndarray) -> np.ndarray:
+        """ZCA-whiten whole images (N, C, H, W) by sliding :meth:`centre_filters` over them.
+
+        The mean patch value of each channel is subtracted first; zero padding of
+        k // 2 keeps the size (pixels near the border see zeros, unlike the patches).
+
+        Returns
+        -------
+        ndarray, shape (N, C, H, W), float64
+
+        Examples
+        --------
+        >>> P = np.random.default_rng(0).standard_normal((2000, 3, 3, 3))
+        >>> pw = PatchWhitener(eps=1e-3).fit(P.reshape(2000, -1))
+        >>> pw.transform_images(np.zeros((2, 3, 8, 8))).shape
+        (2, 3, 8, 8)
+        """
+        images = as_float(check_array("images", images, ndim=4, shape_hint="(N, C, H, W)"))
+        k = self._patch_geometry(images.shape[1])
+        from .conv import conv2d
+        mean = self.mean_.reshape(images.shape[1], k, k).mean(axis=(1, 2))
+        return conv2d(images - mean[None, :, None, None], self.centre_filters(images.shape[1]),
+                      padding=k // 2)
+
+
+class ICAResult(NamedTuple):
+    """What :func:`fast_ica` found."""
+
+    filters: np.ndarray     #: (K, D): each row, dotted with a centred vector, gives one component
+    mixing: np.ndarray      #: (D, K): each column is the pattern that component adds to a vector
+    mean: np.ndarray        #: (D,): the training mean that was subtracted
+    n_iter: int             #: iterations used
+    converged: bool         #: whether the update changed less than ``tol``
+
+
+def fast_ica(X: np.ndarray, n_components: int, *, seed: int = 0, max_iter: int = 200,
+             tol: float = 1e-5, eps: float = 1e-8) -> ICAResult:
+    """Independent component analysis of vectors (flattened patches): symmetric FastICA.
+
+    PCA whitening keeps the ``n_components`` directions of largest variance; then
+    an orthogonal rotation W of the whitened data is sought that makes each output
+    as non-Gaussian as possible (Hyvarinen's fixed point with the log-cosh
+    contrast, all rows at once, re-orthogonalised each step). On natural image
+    patches the rows of ``filters`` look like localised, oriented Gabor-like
+    edges. The result is unique up to the order and sign of the components.
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, D)
+        Training vectors (N > D is best).
+    n_components : int
+        K, 1..D.
+    seed : int
+        Seed of the random initial rotation.
+    max_iter : int
+    tol : float
+        Stop when every row of W turns by less than this (1 - |cos| < tol).
+    eps : float
+        Added to the PCA eigenvalues before whitening.
+
+    Returns
+    -------
+    ICAResult
+        ``filters`` (K, D), ``mixing`` (D, K), ``mean``, ``n_iter``, ``converged``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> S = rng.laplace(size=(5000, 2))                  # two independent, peaky sources
+    >>> A = np.array([[1.0, 0.6], [0.4, 1.0]])
+    >>> res = fast_ica(S @ A.T, 2, seed=0)
+    >>> recovered = (S @ A.T - res.mean) @ res.filters.T
+    >>> corr = np.corrcoef(recovered.T, S.T)[:2, 2:]
+    >>> bool(np.allclose(np.sort(np.abs(corr).max(axis=1)), 1.0, atol=0.01))
+    True
+    """
+    X = as_float(check_array("X", X, ndim=2, shape_hint="(N, D); flatten patches first"))
+    n, d = X.shape
+    k = check_int("n_components", n_components, minimum=1)
+    if k > d:
+        raise ValueError(f"n_components must be at most the dimension D={d}, got {k}")
+    if n < 2:
+        raise ValueError(f"X must hold at least 2 vectors, got {n}")
+    seed = check_int("seed", seed, minimum=0)
+    max_iter = check_int("max_iter", max_iter, minimum=1)
+    tol, eps = float(tol), _check_eps(eps)
+    if not tol > 0:
+        raise ValueError(f"tol must be > 0, got tol={tol}")
+
+    mean = X.mean(axis=0)
+    Xc = X - mean
+    lam, U = np.linalg.eigh(np.cov(Xc, rowvar=False, bias=True).reshape(d, d))
+    order = np.argsort(lam)[::-1][:k]
+    K = (U[:, order] / np.sqrt(np.clip(lam[order], 0, None) + eps)).T      # (K, D) PCA whitening
+    Z = Xc @ K.T                                                            # (N, K), cov = I
+
+    def decorrelate(W):
+        # W <- (W W^T)^(-1/2) W: the nearest orthogonal matrix, all rows treated alike
+        s, V = np.linalg.eigh(W @ W.T)
+        return (V / np.sqrt(np.maximum(s, 1e-300))) @ V.T @ W
+
+    W = decorrelate(np.random.default_rng(seed).standard_normal((k, k)))
+    converged = False
+    for it in range(1, max_iter + 1):
+        Y = Z @ W.T                                          # (N, K)
+        G = np.tanh(Y)                                       # derivative of log cosh
+        W_new = decorrelate(G.T @ Z / n - (1.0 - G ** 2).mean(axis=0)[:, None] * W)
+        change = float(np.max(1.0 - np.abs(np.sum(W_new * W, axis=1))))
+        W = W_new
+        if change < tol:
+            converged = True
+            break
+    filters = W @ K                                          # (K, D) in the original space
+    return ICAResult(filters=filters, mixing=np.linalg.pinv(filters), mean=mean, n_iter=it,
+                     converged=converged)
 
 
 def standardize_per_image(X: np.ndarray, eps: float = 0.0) -> np.ndarray:
@@ -197,3 +355,160 @@ class PatchWhitener:
     def fit_transform(self, X: np.ndarray) -> np.ndarray:
         """``fit(X)`` then ``transform(X)``."""
         return self.fit(X).transform(X)
+
+    def _patch_geometry(self, channels: int) -> int:
+        if self.matrix_ is None:
+            raise ValueError("this PatchWhitener is not fitted yet; call fit(X_train) first")
+        channels = check_int("channels", channels, minimum=1)
+        if self.kind != "zca":
+            raise ValueError("only a ZCA whitener acts like a convolution (PCA rotates the axes); "
+                             "fit PatchWhitener(kind='zca')")
+        d = self.mean_.shape[0]
+        k = int(round(np.sqrt(d / channels)))
+        if channels * k * k != d or k % 2 == 0:
+            raise ValueError(f"the whitener was fitted on {d} features, which is not channels x k x k "
+                             f"with odd k for channels={channels}; fit it on flattened (C, k, k) "
+                             f"patches with odd k")
+        return k
+
+    def centre_filters(self, channels: int = 3) -> np.ndarray:
+        """The rows of the ZCA matrix that compute each channel's centre pixel, as conv filters.
+
+        The fitted patches must be flattened (C, k, k) patches with odd k (as
+        :func:`extract_patches` makes them). Row ``c*k*k + (k//2)*k + k//2`` of the
+        matrix whitens the centre pixel of channel c; reshaped to (C, k, k) it is
+        a filter, so sliding it over an image whitens every pixel (see
+        :meth:`transform_images`).
+
+        Returns
+        -------
+        ndarray, shape (C, C, k, k)
+            ``[out channel, in channel, row, col]``, a conv2d weight.
+
+        Examples
+        --------
+        >>> P = np.random.default_rng(0).standard_normal((2000, 3, 3, 3))
+        >>> pw = PatchWhitener(eps=1e-3).fit(P.reshape(2000, -1))
+        >>> pw.centre_filters(3).shape
+        (3, 3, 3, 3)
+        """
+        k = self._patch_geometry(channels)
+        c = k // 2
+        rows = [ch * k * k + c * k + c for ch in range(channels)]
+        return self.matrix_[rows].reshape(channels, channels, k, k).copy()
+
+    def transform_images(self, images: np.ndarray) -> np.ndarray:
+        """ZCA-whiten whole images (N, C, H, W) by sliding :meth:`centre_filters` over them.
+
+        The mean patch value of each channel is subtracted first; zero padding of
+        k // 2 keeps the size (pixels near the border see zeros, unlike the patches).
+
+        Returns
+        -------
+        ndarray, shape (N, C, H, W), float64
+
+        Examples
+        --------
+        >>> P = np.random.default_rng(0).standard_normal((2000, 3, 3, 3))
+        >>> pw = PatchWhitener(eps=1e-3).fit(P.reshape(2000, -1))
+        >>> pw.transform_images(np.zeros((2, 3, 8, 8))).shape
+        (2, 3, 8, 8)
+        """
+        images = as_float(check_array("images", images, ndim=4, shape_hint="(N, C, H, W)"))
+        k = self._patch_geometry(images.shape[1])
+        from .conv import conv2d
+        mean = self.mean_.reshape(images.shape[1], k, k).mean(axis=(1, 2))
+        return conv2d(images - mean[None, :, None, None], self.centre_filters(images.shape[1]),
+                      padding=k // 2)
+
+
+class ICAResult(NamedTuple):
+    """What :func:`fast_ica` found."""
+
+    filters: np.ndarray     #: (K, D): each row, dotted with a centred vector, gives one component
+    mixing: np.ndarray      #: (D, K): each column is the pattern that component adds to a vector
+    mean: np.ndarray        #: (D,): the training mean that was subtracted
+    n_iter: int             #: iterations used
+    converged: bool         #: whether the update changed less than ``tol``
+
+
+def fast_ica(X: np.ndarray, n_components: int, *, seed: int = 0, max_iter: int = 200,
+             tol: float = 1e-5, eps: float = 1e-8) -> ICAResult:
+    """Independent component analysis of vectors (flattened patches): symmetric FastICA.
+
+    PCA whitening keeps the ``n_components`` directions of largest variance; then
+    an orthogonal rotation W of the whitened data is sought that makes each output
+    as non-Gaussian as possible (Hyvarinen's fixed point with the log-cosh
+    contrast, all rows at once, re-orthogonalised each step). On natural image
+    patches the rows of ``filters`` look like localised, oriented Gabor-like
+    edges. The result is unique up to the order and sign of the components.
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, D)
+        Training vectors (N > D is best).
+    n_components : int
+        K, 1..D.
+    seed : int
+        Seed of the random initial rotation.
+    max_iter : int
+    tol : float
+        Stop when every row of W turns by less than this (1 - |cos| < tol).
+    eps : float
+        Added to the PCA eigenvalues before whitening.
+
+    Returns
+    -------
+    ICAResult
+        ``filters`` (K, D), ``mixing`` (D, K), ``mean``, ``n_iter``, ``converged``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> S = rng.laplace(size=(5000, 2))                  # two independent, peaky sources
+    >>> A = np.array([[1.0, 0.6], [0.4, 1.0]])
+    >>> res = fast_ica(S @ A.T, 2, seed=0)
+    >>> recovered = (S @ A.T - res.mean) @ res.filters.T
+    >>> corr = np.corrcoef(recovered.T, S.T)[:2, 2:]
+    >>> bool(np.allclose(np.sort(np.abs(corr).max(axis=1)), 1.0, atol=0.01))
+    True
+    """
+    X = as_float(check_array("X", X, ndim=2, shape_hint="(N, D); flatten patches first"))
+    n, d = X.shape
+    k = check_int("n_components", n_components, minimum=1)
+    if k > d:
+        raise ValueError(f"n_components must be at most the dimension D={d}, got {k}")
+    if n < 2:
+        raise ValueError(f"X must hold at least 2 vectors, got {n}")
+    seed = check_int("seed", seed, minimum=0)
+    max_iter = check_int("max_iter", max_iter, minimum=1)
+    tol, eps = float(tol), _check_eps(eps)
+    if not tol > 0:
+        raise ValueError(f"tol must be > 0, got tol={tol}")
+
+    mean = X.mean(axis=0)
+    Xc = X - mean
+    lam, U = np.linalg.eigh(np.cov(Xc, rowvar=False, bias=True).reshape(d, d))
+    order = np.argsort(lam)[::-1][:k]
+    K = (U[:, order] / np.sqrt(np.clip(lam[order], 0, None) + eps)).T      # (K, D) PCA whitening
+    Z = Xc @ K.T                                                            # (N, K), cov = I
+
+    def decorrelate(W):
+        # W <- (W W^T)^(-1/2) W: the nearest orthogonal matrix, all rows treated alike
+        s, V = np.linalg.eigh(W @ W.T)
+        return (V / np.sqrt(np.maximum(s, 1e-300))) @ V.T @ W
+
+    W = decorrelate(np.random.default_rng(seed).standard_normal((k, k)))
+    converged = False
+    for it in range(1, max_iter + 1):
+        Y = Z @ W.T                                          # (N, K)
+        G = np.tanh(Y)                                       # derivative of log cosh
+        W_new = decorrelate(G.T @ Z / n - (1.0 - G ** 2).mean(axis=0)[:, None] * W)
+        change = float(np.max(1.0 - np.abs(np.sum(W_new * W, axis=1))))
+        W = W_new
+        if change < tol:
+            converged = True
+            break
+    filters = W @ K                                          # (K, D) in the original space
+    return ICAResult(filters=filters, mixing=np.linalg.pinv(filters), mean=mean, n_iter=it,
+                     converged=converged)

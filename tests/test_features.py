@@ -12,8 +12,8 @@ from skimage.feature import hog
 
 from conftest import BAD_DTYPE_ARRAYS
 from course_lib.features import (BagOfVisualWords, color_histogram, dense_patches, fit_linear_probe,
-                                 hog_features, hog_visualization, permute_input_weights, pixel_permutation,
-                                 shuffle_pixels)
+                                 hog_features, hog_shape, hog_visualization, permute_input_weights,
+                                 pixel_permutation, shuffle_pixels)
 
 
 def _batch(n=4, c=3, h=16, w=16, seed=0):
@@ -243,3 +243,33 @@ def test_permutation_argument_checks():
         permute_input_weights(np.zeros((3, 10)), np.arange(3), channels=3)
     assert sorted(pixel_permutation(3, 3, seed=5).tolist()) == list(range(9))
     assert not np.array_equal(pixel_permutation(8, 8, seed=0), pixel_permutation(8, 8, seed=1))
+
+
+# -- HoG arithmetic (S2.6) -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("h, w, ppc, cpb, bins", [(240, 320, 8, 2, 9), (32, 32, 8, 2, 9), (32, 32, 4, 2, 9),
+                                                  (37, 29, (6, 5), (3, 2), 7), (16, 24, 8, 1, 12)])
+def test_hog_shape_matches_skimage(h, w, ppc, cpb, bins):
+    from skimage.feature import hog
+    img = np.random.default_rng(0).random((h, w))
+    s = hog_shape(h, w, pixels_per_cell=ppc, orientations=bins, cells_per_block=cpb)
+    blocks = hog(img, orientations=bins, pixels_per_cell=ppc if isinstance(ppc, tuple) else (ppc, ppc),
+                 cells_per_block=cpb if isinstance(cpb, tuple) else (cpb, cpb), feature_vector=False)
+    assert blocks.shape[:2] == s.blocks and blocks.size == s.length
+    assert s.cell_values == s.cells[0] * s.cells[1] * bins
+    # the same length as the library's own descriptor
+    if not isinstance(ppc, tuple) and not isinstance(cpb, tuple):
+        assert hog_features(np.zeros((1, 1, h, w)), pixels_per_cell=ppc, cells_per_block=cpb,
+                            orientations=bins).shape == (1, s.length)
+
+
+def test_hog_shape_slides_example_and_checks():
+    s = hog_shape(240, 320)
+    assert s.cells == (30, 40) and s.cell_values == 10_800
+    with pytest.raises(ValueError, match="fewer than one block"):
+        hog_shape(8, 8, pixels_per_cell=8, cells_per_block=2)
+    with pytest.raises(TypeError, match="height"):
+        hog_shape(24.0, 24)
+    with pytest.raises(ValueError, match="orientations"):
+        hog_shape(24, 24, orientations=0)

@@ -189,3 +189,17 @@ def test_haar_argument_checks():
         haar_feature_naive(img, "type-2-y", 3, 2)
     with pytest.raises(ValueError, match="does not fit"):
         haar_feature(img, "type-2-x", 4, 10)
+
+
+@pytest.mark.parametrize("kind", sorted(SPLITS))
+def test_haar_mask_correlation_equals_the_feature(kind):
+    from course_lib.conv import correlate2d
+    from course_lib.integral_image import haar_mask
+    rows, cols = SPLITS[kind]
+    mask = haar_mask(kind, 2 * rows, 2 * cols)
+    assert set(np.unique(mask)) == {-1.0, 1.0} and mask.shape == (2 * rows, 2 * cols)
+    img = np.random.default_rng(5).standard_normal((9, 10))
+    np.testing.assert_allclose(correlate2d(img, mask), haar_feature(img, kind, 2 * rows, 2 * cols),
+                               rtol=1e-10, atol=1e-10)
+    with pytest.raises(ValueError):
+        haar_mask(kind, 2 * rows + 1 if rows > 1 else 3 * rows + 1, 2 * cols + (1 if cols > 1 else 0) or 1)

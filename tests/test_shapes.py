@@ -7,9 +7,14 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from torch import nn
 
+from conftest import scaled
+
 from course_lib import conv_macs, conv_output_size, conv_params, conv_transpose_output_size
+from course_lib.shapes import window_coverage, window_coverage_naive
 
 
 def _torch_size(fn):
@@ -197,3 +202,32 @@ def test_rejects_bad_arguments(fn, kwargs, exc, match):
 def test_numpy_integers_are_accepted():
     assert conv_output_size(np.int64(32), np.int32(5), padding=np.int16(2)) == 32
     assert conv_params(np.int64(3), 10, (np.int64(5), 5)) == 760
+
+
+# -- window coverage: how many windows read each pixel ---------------------------------------------
+
+@given(st.integers(1, 12), st.integers(1, 12), st.integers(1, 4), st.integers(1, 4), st.integers(0, 2),
+       st.integers(1, 2), st.booleans())
+@settings(max_examples=scaled(150))
+def test_window_coverage_is_torch_gradient_of_an_all_ones_window(h, w, k, s, p, d, ceil):
+    assume(d * (k - 1) + 1 <= min(h, w) + 2 * p)
+    x = torch.zeros(1, 1, h, w, dtype=torch.float64, requires_grad=True)
+    if ceil:   # pooling: sum pooling (divisor 1) with torch's ceil_mode
+        assume(d == 1 and 2 * p <= k)
+        F.avg_pool2d(x, k, s, p, ceil_mode=True, divisor_override=1).sum().backward()
+    else:
+        F.conv2d(x, torch.ones(1, 1, k, k, dtype=torch.float64), stride=s, padding=p, dilation=d).sum().backward()
+    want = x.grad[0, 0].round().long().numpy()
+    got = window_coverage((h, w), k, s, p, d, ceil_mode=ceil)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got, window_coverage_naive((h, w), k, s, p, d, ceil_mode=ceil))
+
+
+def test_window_coverage_examples_and_checks():
+    assert (window_coverage(7, 3, stride=3)[6] == 0).all()
+    assert window_coverage(5, 3, stride=2)[2, 2] == 4
+    assert window_coverage((4, 6), (2, 3), stride=(2, 3)).tolist() == [[1] * 6] * 4
+    with pytest.raises(ValueError, match="kernel_size"):
+        window_coverage(3, 5)
+    with pytest.raises(TypeError, match="ceil_mode"):
+        window_coverage(5, 3, ceil_mode=1)
