@@ -29,7 +29,7 @@ from ._checks import check_int
 
 __all__ = ["hflip", "vflip", "random_flip", "random_crop", "adjust_brightness", "adjust_contrast",
            "adjust_saturation", "adjust_hue", "rgb_to_grayscale", "color_jitter", "normalize",
-           "Augmenter", "augmenter"]
+           "Augmenter", "augmenter", "shift_image", "affine_image"]
 
 GeneratorArg = Union[torch.Generator, int]
 Factor = Union[float, Sequence[float], torch.Tensor]
@@ -538,3 +538,108 @@ def augmenter(*, padding: int = 0, size: Optional[Union[int, Tuple[int, int]]] =
         std_ = [1.0] * len(mean) if std is None else std
         steps.append(("normalize", lambda x, g: normalize(x, mean, std_)))
     return Augmenter(steps)
+
+
+# ----------------------------------------------------------------------------------------------
+# deterministic geometric changes (for invariance experiments, not random augmentation)
+
+def shift_image(x, dy: int, dx: int):
+    """Move the content of an image down by ``dy`` and right by ``dx`` pixels, filling with zeros.
+
+    Negative values move up or left; the size stays the same and what leaves the
+    frame is lost. Works on NumPy arrays and torch tensors of any shape (..., H, W)
+    and returns the same type, dtype and device.
+
+    Parameters
+    ----------
+    x : ndarray or torch.Tensor, shape (..., H, W)
+    dy, dx : int
+        Shift in pixels (rows down, columns right).
+
+    Returns
+    -------
+    same type as ``x``, same shape
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> shift_image(np.arange(1, 10).reshape(3, 3), 1, -1)
+    array([[0, 0, 0],
+           [2, 3, 0],
+           [5, 6, 0]])
+    """
+    dy, dx = check_int("dy", dy), check_int("dx", dx)
+    if isinstance(x, torch.Tensor):
+        out = torch.zeros_like(x)
+    else:
+        import numpy as np
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"x must be a NumPy array or a torch.Tensor, got {type(x).__name__}; "
+                            f"convert it with np.asarray(x)")
+        out = np.zeros_like(x)
+    if x.ndim < 2:
+        raise ValueError(f"x must have at least 2 axes (..., H, W), got shape {tuple(x.shape)}")
+    h, w = x.shape[-2:]
+    if abs(dy) >= h or abs(dx) >= w:
+        return out                                     # everything left the frame
+    out[..., max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+        x[..., max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
+    return out
+
+
+def affine_image(image, *, shift: Tuple[float, float] = (0.0, 0.0), angle: float = 0.0,
+                 scale: float = 1.0, brightness: float = 1.0):
+    """Shift, rotate, scale and dim one grey image about its centre (bilinear, zero fill, clipped to [0, 1]).
+
+    Rotation is counter-clockwise on screen for positive ``angle`` (rows point
+    down); ``scale > 1`` enlarges the content; ``shift`` is (down, right) in pixels
+    and may be fractional; ``brightness`` multiplies the result, which is then
+    clipped to [0, 1].
+
+    Parameters
+    ----------
+    image : ndarray or torch.Tensor, shape (H, W)
+        Floats in [0, 1].
+    shift : (float, float)
+    angle : float
+        Degrees.
+    scale : float
+        > 0.
+    brightness : float
+        >= 0.
+
+    Returns
+    -------
+    ndarray, shape (H, W), float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img = np.zeros((5, 5)); img[2, 2] = 1.0
+    >>> float(affine_image(img, shift=(1, 2))[3, 4])
+    1.0
+    >>> bool(np.allclose(affine_image(img, angle=90), img))
+    True
+    """
+    import numpy as np
+    from scipy import ndimage as ndi
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu().numpy()
+    from ._checks import check_array
+    img = check_array("image", image, ndim=2, shape_hint="(H, W); pick one channel").astype(np.float64)
+    if not isinstance(shift, (tuple, list)) or len(shift) != 2 or not all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) for v in shift):
+        raise TypeError(f"shift must be a pair (down, right) of numbers, got {shift!r}")
+    for name, value, lo in (("angle", angle, None), ("scale", scale, 0.0), ("brightness", brightness, 0.0)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a number, got {value!r}")
+        if lo is not None and not (value > lo or (name == "brightness" and value == 0)):
+            raise ValueError(f"{name} must be > {lo:g}, got {name}={value}")
+    theta = np.deg2rad(float(angle))
+    # maps output coordinates (row, col) to input coordinates
+    rot = np.array([[np.cos(theta), np.sin(theta)], [-np.sin(theta), np.cos(theta)]])
+    matrix = rot / float(scale)
+    centre = np.array(img.shape, dtype=np.float64) / 2 - 0.5
+    offset = centre - matrix @ (centre + np.asarray(shift, dtype=np.float64))
+    out = ndi.affine_transform(img, matrix, offset=offset, order=1, mode="constant", cval=0.0)
+    return np.clip(float(brightness) * out, 0.0, 1.0)

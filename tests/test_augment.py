@@ -1,6 +1,7 @@
 """Batch augmentation (course_lib.augment): exact flips and crops, torchvision's colour ops, seeds."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import torchvision.transforms.v2.functional as TF
@@ -9,6 +10,7 @@ from course_lib.augment import (Augmenter, adjust_brightness, adjust_contrast, a
                                 adjust_saturation, augmenter, color_jitter, hflip, normalize,
                                 random_crop, random_flip, rgb_to_grayscale, vflip)
 from course_lib.training import TensorLoader
+from course_lib.augment import affine_image, shift_image
 
 
 def images(n=6, c=3, h=9, w=11, seed=0, dtype=torch.float32):
@@ -248,3 +250,59 @@ def test_bad_arguments_are_explained(call, exc, words):
     with pytest.raises(exc) as info:
         call()
     assert words in str(info.value)
+
+
+# -- shift_image, affine_image ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("dy, dx", [(0, 0), (3, 5), (-2, 1), (0, -4), (27, 0), (-28, 3), (40, -40)])
+def test_shift_image_numpy_and_torch_agree_with_a_padded_crop(dy, dx):
+    rng = np.random.default_rng(0)
+    x = rng.random((2, 1, 28, 28))
+    h, w = x.shape[-2:]
+    pad = np.pad(x, ((0, 0), (0, 0), (max(dy, 0) + 40, 40), (max(dx, 0) + 40, 40)))
+    # the padded copy holds the content at offset (40 + max(dy, 0), ...); read the window moved by (dy, dx)
+    r0, c0 = 40 + max(dy, 0) - dy, 40 + max(dx, 0) - dx
+    want = pad[..., r0:r0 + h, c0:c0 + w]
+    got = shift_image(x, dy, dx)
+    np.testing.assert_array_equal(got, want)
+    t = shift_image(torch.from_numpy(x), dy, dx)
+    assert isinstance(t, torch.Tensor) and t.dtype == torch.float64
+    np.testing.assert_array_equal(t.numpy(), want)
+    assert got.shape == x.shape and (abs(dy) >= h or abs(dx) >= w) == (not got.any())
+
+
+def test_shift_image_is_what_conv_commutes_with():
+    from course_lib.conv import correlate2d
+    img = np.random.default_rng(1).random((12, 12))
+    k = np.random.default_rng(2).standard_normal((3, 3))
+    lhs = correlate2d(shift_image(img, 2, 3), k)
+    rhs = shift_image(correlate2d(img, k), 2, 3)
+    np.testing.assert_allclose(lhs[2:, 3:], rhs[2:, 3:], rtol=1e-12, atol=1e-12)
+
+
+def test_shift_image_checks():
+    with pytest.raises(TypeError, match="dy"):
+        shift_image(np.zeros((3, 3)), 1.5, 0)
+    with pytest.raises(TypeError, match="x must be"):
+        shift_image([[1, 2], [3, 4]], 1, 0)
+    with pytest.raises(ValueError, match="at least 2 axes"):
+        shift_image(np.zeros(3), 1, 0)
+
+
+def test_affine_image_identity_shift_rotation_and_brightness():
+    img = np.zeros((28, 28))
+    img[8:20, 12:15] = 1.0                                   # a vertical bar
+    np.testing.assert_allclose(affine_image(img), img, atol=1e-12)
+    np.testing.assert_allclose(affine_image(img, shift=(2, -3)), shift_image(img, 2, -3), atol=1e-12)
+    np.testing.assert_allclose(affine_image(img, angle=180), img[::-1, ::-1], atol=1e-12)
+    np.testing.assert_allclose(affine_image(img, angle=90), np.rot90(img), atol=1e-12)   # counter-clockwise
+    np.testing.assert_allclose(affine_image(img, brightness=0.5), 0.5 * img, atol=1e-12)
+    assert affine_image(img, scale=1.5).sum() > 1.5 * img.sum()
+    assert affine_image(torch.from_numpy(img), brightness=3.0).max() == 1.0          # clipped
+
+
+@pytest.mark.parametrize("kwargs, exc", [(dict(scale=0), ValueError), (dict(brightness=-1), ValueError),
+                                         (dict(angle="5"), TypeError), (dict(shift=(1,)), TypeError)])
+def test_affine_image_checks(kwargs, exc):
+    with pytest.raises(exc):
+        affine_image(np.zeros((5, 5)), **kwargs)

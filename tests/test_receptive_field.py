@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from conftest import scaled
 from course_lib import Layer, conv_output_size, receptive_fields, stack_receptive_field
+from course_lib.receptive_field import field_table, measured_receptive_field, probe_model
 
 
 def test_conv5_then_pool2():
@@ -177,7 +178,7 @@ def test_receptive_fields_rejects_bad_arguments():
         receptive_fields([Layer("conv", 3)], True)
     with pytest.raises(TypeError, match=r"^layers\[1\] must be a Layer"):
         receptive_fields([Layer("conv", 3), ("conv", 3)], 8)
-    with pytest.raises(ValueError, match=r"^layer 1 \(conv 5\): kernel_size=5"):
+    with pytest.raises(ValueError, match=r"^layer 2 \(conv 5\): kernel_size=5"):   # counted from 1, like conv2
         receptive_fields([Layer("conv", 3), Layer("conv", 5)], 6)
     with pytest.raises(TypeError, match=r"ceil_mode must be True or False"):
         receptive_fields([Layer("pool", 2, ceil_mode="yes")], 6)
@@ -187,3 +188,51 @@ def test_receptive_fields_rejects_bad_arguments():
         stack_receptive_field(False, 3)
     with pytest.raises(ValueError, match=r"^kernel_size must be >= 1"):
         stack_receptive_field(2, 0)
+
+
+# -- measured fields, tables, coverage -------------------------------------------------------------
+
+FORSYTH_MNIST = [Layer("conv", 5), Layer("pool", 2, stride=2), Layer("conv", 5), Layer("pool", 2, stride=2)]
+FORSYTH_CIFAR = [Layer("conv", 5, padding=2), Layer("pool", 3, stride=2, ceil_mode=True),
+                 Layer("conv", 5, padding=2), Layer("pool", 3, stride=2, ceil_mode=True),
+                 Layer("conv", 5, padding=2), Layer("pool", 3, stride=2, ceil_mode=True)]
+
+
+@pytest.mark.parametrize("layers, n", [([Layer("conv", 3)] * 3, 28), (FORSYTH_MNIST, 28),
+                                       ([Layer("conv", 3, dilation=2), Layer("pool", 2, stride=2)], 20)])
+def test_measured_field_matches_the_bookkeeping_for_every_unit(layers, n):
+    info = receptive_fields(layers, n)[-1]
+    for i in range(info.output_size):
+        m = measured_receptive_field(layers, n, unit=(i, i))
+        first, last = info.span(i)
+        assert m.rows == (max(first, 0), min(last, n - 1)) == m.cols
+        assert (m.gradient > 0).sum() > 0 and m.unit == (i, i)
+
+
+def test_e10_forsyth_mnist_block_sees_16_pixels_and_no_unit_sees_everything():
+    """E10: each unit of the 4 x 4 x 50 block sees 16 x 16 pixels, not the whole 28 x 28 image."""
+    info = receptive_fields(FORSYTH_MNIST, 28)[-1]
+    assert info.output_size == 4 and info.size == 16 and info.units_covering(28) == []
+    m = measured_receptive_field(FORSYTH_MNIST, 28, unit=(0, 0))
+    assert m.size == (16, 16)
+
+
+def test_forsyth_cifar_last_pool_covers_with_one_unit_of_four_per_axis():
+    info = receptive_fields(FORSYTH_CIFAR, 32)[-1]
+    assert info.output_size == 4 and info.size == 43
+    assert [info.span(i) for i in range(4)] == [(-14, 28), (-6, 36), (2, 44), (10, 52)]
+    assert info.units_covering(32) == [1]          # 1 of 4 per axis: 1 of the 16 units
+
+
+def test_field_table_and_probe_model_checks():
+    table = field_table([("conv 5x5", Layer("conv", 5)), ("pool", Layer("pool", 2, stride=2))], 28,
+                        title="MNIST")
+    assert table.splitlines()[0] == "MNIST" and table.splitlines()[-1].split()[-4:] == ["12", "6", "2", "0"]
+    with pytest.raises(TypeError, match="named_layers"):
+        field_table([Layer("conv", 5)], 28)
+    with pytest.raises(TypeError, match="layers"):
+        probe_model([("conv", 3)])
+    with pytest.raises(ValueError, match="unit"):
+        measured_receptive_field([Layer("conv", 3)], 8, unit=(6, 0))
+    with pytest.raises(TypeError, match="unit"):
+        measured_receptive_field([Layer("conv", 3)], 8, unit=3)
