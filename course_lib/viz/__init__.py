@@ -12,5 +12,11 @@ from .images import *  # noqa: F401,F403
 from .images import __all__ as _images_all
 from .classification import *  # noqa: F401,F403
 from .classification import __all__ as _classification_all
+from .style import *  # noqa: F401,F403
+from .style import __all__ as _style_all
+from .sequences import *  # noqa: F401,F403
+from .sequences import __all__ as _sequences_all
+from .detection import *  # noqa: F401,F403
+from .detection import __all__ as _detection_all
 
-__all__ = list(_images_all) + list(_classification_all)
+__all__ = list(_images_all) + list(_classification_all) + list(_style_all) + list(_sequences_all) + list(_detection_all)
