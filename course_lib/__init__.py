@@ -15,6 +15,7 @@ from .datasets import (CIFAR10_CLASSES, DataNotFoundError, DataSplit, load_cifar
                        cifar10_train_test)
 from .training import (get_device, seed_everything, TensorLoader, History, fit, evaluate,
                        topk_errors, count_parameters)
+from .detection import box_iou, nms
 
 __version__ = "0.1.0"
 
@@ -30,4 +31,5 @@ __all__ = [
     "resolve_data_root", "subset", "train_val_split", "subsample", "cifar10_train_test",
     "get_device", "seed_everything", "TensorLoader", "History", "fit", "evaluate", "topk_errors",
     "count_parameters",
+    "box_iou", "nms",
 ]
