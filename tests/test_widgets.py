@@ -289,7 +289,7 @@ def test_tracer_impossible_stack_shows_message():
     tr = receptive_field_tracer([Layer("conv", 5)], input_size=28)
     tr.controls["input_size"].value = 3
     assert tr.receptive_field is None and tr.span is None
-    assert tr.output_sizes == (None,) and "layer 0" in tr.message
+    assert tr.output_sizes == (None,) and "layer 1" in tr.message      # counted from 1, like the table
     assert "Impossible" in tracer_text(tr.state) and "<svg" in tr.svg
     tr.controls["layers"][0]["kind"].value = "pool"
     tr.controls["input_size"].value = 10

@@ -9,7 +9,9 @@ Live (ipywidgets, need a running kernel; each returns its container and exposes 
 
 Static (self-contained HTML + JS for the published book, no kernel):
 
-* :func:`conv_arithmetic_explorer_html`, :func:`receptive_field_tracer_html`.
+* :func:`conv_arithmetic_explorer_html`, :func:`receptive_field_tracer_html` (chapters 4, 5);
+* :func:`kernel_playground_html` (chapter 3), :func:`gabor_explorer_html` (chapter 6),
+  :func:`hog_explorer_html` (chapter 2).
 """
 from .conv_arith import (ConvArithmeticExplorer, conv_arithmetic_explorer,
                          conv_arithmetic_explorer_html)
@@ -17,10 +19,12 @@ from .gabor_view import GaborExplorer, gabor_explorer, grating, orientation_tuni
 from .playground import KernelPlayground, kernel_playground, preset_kernels
 from .receptive import ReceptiveFieldTracer, receptive_field_tracer, receptive_field_tracer_html
 from ._geometry import Dropped
+from .static_views import gabor_explorer_html, hog_explorer_html, kernel_playground_html
 
 __all__ = [
     "conv_arithmetic_explorer", "conv_arithmetic_explorer_html", "ConvArithmeticExplorer",
     "receptive_field_tracer", "receptive_field_tracer_html", "ReceptiveFieldTracer",
     "kernel_playground", "KernelPlayground", "preset_kernels",
     "gabor_explorer", "GaborExplorer", "orientation_tuning", "grating", "Dropped",
+    "kernel_playground_html", "gabor_explorer_html", "hog_explorer_html",
 ]

@@ -227,7 +227,7 @@ def tracer_state(layers: Sequence[Layer], input_size: int, unit: Tuple[int, int]
         if layer.kind == "pool":
             bad = _pool_padding_error(layer.kernel_size, layer.padding)
             if bad:
-                error = f"layer {i} (pool {layer.kernel_size}): {bad}"
+                error = f"layer {i + 1} (pool {layer.kernel_size}): {bad}"   # 1-based, like the table
                 break
         try:
             fields = receptive_fields(layers[: i + 1], input_size)

@@ -35,6 +35,11 @@ def _text(x: int, y: int, label: str) -> str:
     return f'<text x="{x}" y="{y}" font-size="13" fill="{TEXT}">{_esc(label)}</text>'
 
 
+def _label_w(label: str) -> int:
+    """Width in px that a 13-px sans-serif label may take (8 px a character: never too little)."""
+    return 8 * len(label)
+
+
 def _fit(cols: int, rows: int) -> int:
     """Cell size in px so the picture stays about 600 x 330 px."""
     return max(4, min(28, 560 // max(cols, 1), 320 // max(rows, 1)))
@@ -71,14 +76,17 @@ def conv_svg(st: ConvState, step: int) -> str:
         parts.append(_rect(x0 + pr * cs, y0 + pr * cs, W * cs, H * cs, IN_FILL))
         parts.append(_grid(x0, y0, W + 2 * pr, H + 2 * pr, cs))
         parts.append(_rect(x0 + pr * cs, y0 + pr * cs, W * cs, H * cs, "none", EDGE))
-        parts.append(_text(x0, 16, f"input {H}×{W}" + (f", padding {pr}" if pr else "")))
-        return _svg(x0 + (W + 2 * pr) * cs + 10, y0 + (H + 2 * pr) * cs + 10, parts)
+        label = f"input {H}×{W}" + (f", padding {pr}" if pr else "")
+        parts.append(_text(x0, 16, label))
+        return _svg(x0 + max((W + 2 * pr) * cs, _label_w(label)) + 10, y0 + (H + 2 * pr) * cs + 10, parts)
     if st.mode == "transposed":
         Ho, Wo = st.output_size
         Fh, Fw = Ho + 2 * p, Wo + 2 * p      # before cropping
         cs = _fit(W + Fw, max(H, Fh))
         i, j = divmod(min(step, st.steps - 1), W)
-        xo = x0 + W * cs + gap
+        in_label = f"input {H}×{W}"
+        out_label = f"output {Ho}×{Wo}" + (f", blue ring cropped (padding {p})" if p else "")
+        xo = x0 + max(W * cs, _label_w(in_label)) + gap        # labels never overlap
         parts.append(_rect(x0, y0, W * cs, H * cs, IN_FILL))
         parts.append(_rect(x0 + j * cs, y0 + i * cs, cs, cs, TAP_FILL))
         parts.append(_grid(x0, y0, W, H, cs))
@@ -102,15 +110,17 @@ def conv_svg(st: ConvState, step: int) -> str:
                            ' stroke-width="3"'))
         parts.append(_line(x0 + (j + 1) * cs, y0 + i * cs + cs // 2, xo + c0 * cs,
                            y0 + r0 * cs + span * cs // 2))
-        parts.append(_text(x0, 16, f"input {H}×{W}"))
-        parts.append(_text(xo, 16, f"output {Ho}×{Wo}" + (f", blue ring cropped (padding {p})" if p else "")))
-        return _svg(max(xo + Fw * cs + 10, xo + 250), y0 + max(H, Fh) * cs + 10, parts)
+        parts.append(_text(x0, 16, in_label))
+        parts.append(_text(xo, 16, out_label))
+        return _svg(xo + max(Fw * cs, _label_w(out_label)) + 10, y0 + max(H, Fh) * cs + 10, parts)
     Ho, Wo = st.output_size
     hang_r = max(0, st.rows.starts[-1] + span - 1 - (H - 1 + p))
     hang_c = max(0, st.cols.starts[-1] + span - 1 - (W - 1 + p))
     in_rows, in_cols = H + 2 * p + hang_r, W + 2 * p + hang_c
     cs = _fit(in_cols + Wo, max(in_rows, Ho))
-    xo = x0 + in_cols * cs + gap
+    in_label = f"input {H}×{W}" + (f", padding {p}" if p else "")
+    out_label = f"output {Ho}×{Wo}"
+    xo = x0 + max(in_cols * cs, _label_w(in_label)) + gap     # labels never overlap
     xi, yi = x0 + p * cs, y0 + p * cs           # top-left corner of the real input
     i, j = divmod(min(step, st.steps - 1), Wo)
     if p:
@@ -138,9 +148,9 @@ def conv_svg(st: ConvState, step: int) -> str:
     parts.append(_rect(xo + j * cs, y0 + i * cs, cs, cs, "none", WIN_STROKE, ' stroke-width="3"'))
     parts.append(_line(xi + (c0 + span) * cs, yi + r0 * cs + span * cs // 2, xo + j * cs,
                        y0 + i * cs + cs // 2))
-    parts.append(_text(x0, 16, f"input {H}×{W}" + (f", padding {p}" if p else "")))
-    parts.append(_text(xo, 16, f"output {Ho}×{Wo}"))
-    return _svg(max(xo + Wo * cs + 10, xo + 100), y0 + max(in_rows, Ho) * cs + 10, parts)
+    parts.append(_text(x0, 16, in_label))
+    parts.append(_text(xo, 16, out_label))
+    return _svg(xo + max(Wo * cs, _label_w(out_label)) + 10, y0 + max(in_rows, Ho) * cs + 10, parts)
 
 
 GENERAL = {
@@ -192,8 +202,9 @@ def tracer_svg(st: TracerState) -> str:
             parts.append(_rect(x + (c0 + ring) * cs, y0 + (r0 + ring) * cs, (c1 - c0 + 1) * cs,
                                (r1 - r0 + 1) * cs, TAP_FILL, WIN_STROKE,
                                ' fill-opacity="0.75" stroke-width="2"'))
-        parts.append(_text(x, 16, f"{names[level]} {n}×{n}"))
-        x += max(full, 90) + 30
+        label = f"{names[level]} {n}×{n}"
+        parts.append(_text(x, 16, label))
+        x += max(full, _label_w(label)) + 30
     return _svg(x - 20, y0 + biggest * cs + 10, parts)
 
 

@@ -136,7 +136,7 @@
     var size = 1, jump = 1, start = 0, out = [];
     for (var i = 0; i < layers.length; i++) {
       var L = layers[i], res = convOutputSize(n, L.kernel_size, L.stride, L.padding, L.dilation, L.ceil_mode);
-      if (res.error) { return { fields: out, error: "layer " + i + " (" + L.kind + " " + L.kernel_size + "): " + res.error }; }
+      if (res.error) { return { fields: out, error: "layer " + (i + 1) + " (" + L.kind + " " + L.kernel_size + "): " + res.error }; }
       n = res.out; start -= L.padding * jump; size += L.dilation * (L.kernel_size - 1) * jump; jump *= L.stride;
       out.push({ name: L.kind + (i + 1), output_size: n, size: size, jump: jump, start: start });
     }
@@ -150,7 +150,7 @@
     for (i = 0; i < layers.length; i++) {
       if (layers[i].kind === "pool") {
         var bad = poolPaddingError(layers[i].kernel_size, layers[i].padding);
-        if (bad) { error = "layer " + i + " (pool " + layers[i].kernel_size + "): " + bad; break; }
+        if (bad) { error = "layer " + (i + 1) + " (pool " + layers[i].kernel_size + "): " + bad; break; }
       }
       var res = receptiveFields(layers.slice(0, i + 1), inputSize);
       if (res.error) { error = res.error; break; }
@@ -187,6 +187,7 @@
       '" stroke="' + (stroke || "none") + '"' + (extra || "") + "/>";
   }
   function text(x, y, label) { return '<text x="' + x + '" y="' + y + '" font-size="13" fill="' + TEXT + '">' + esc(label) + "</text>"; }
+  function labelW(label) { return 8 * label.length; }  /* _svg._label_w */
   function fit(cols, rows) { return Math.max(4, Math.min(28, fl(560 / Math.max(cols, 1)), fl(320 / Math.max(rows, 1)))); }
   function grid(x, y, cols, rows, cs, colour) {
     var d = "", t;
@@ -217,15 +218,17 @@
       parts.push(rect(x0 + pr * cs, y0 + pr * cs, W * cs, H * cs, IN_FILL));
       parts.push(grid(x0, y0, W + 2 * pr, H + 2 * pr, cs));
       parts.push(rect(x0 + pr * cs, y0 + pr * cs, W * cs, H * cs, "none", EDGE));
-      parts.push(text(x0, 16, "input " + H + "×" + W + (pr ? ", padding " + pr : "")));
-      return svg(x0 + (W + 2 * pr) * cs + 10, y0 + (H + 2 * pr) * cs + 10, parts);
+      var label = "input " + H + "×" + W + (pr ? ", padding " + pr : "");
+      parts.push(text(x0, 16, label));
+      return svg(x0 + Math.max((W + 2 * pr) * cs, labelW(label)) + 10, y0 + (H + 2 * pr) * cs + 10, parts);
     }
     Ho = st.output_size[0]; Wo = st.output_size[1];
     if (st.mode === "transposed") {
       var Fh = Ho + 2 * p, Fw = Wo + 2 * p;
       cs = fit(W + Fw, Math.max(H, Fh));
       step = Math.min(step, st.steps - 1); i = fl(step / W); j = step % W;
-      xo = x0 + W * cs + gap;
+      var inT = "input " + H + "×" + W, outT = "output " + Ho + "×" + Wo + (p ? ", blue ring cropped (padding " + p + ")" : "");
+      xo = x0 + Math.max(W * cs, labelW(inT)) + gap;
       parts.push(rect(x0, y0, W * cs, H * cs, IN_FILL));
       parts.push(rect(x0 + j * cs, y0 + i * cs, cs, cs, TAP_FILL));
       parts.push(grid(x0, y0, W, H, cs));
@@ -241,15 +244,16 @@
       parts.push(rect(x0 + j * cs, y0 + i * cs, cs, cs, "none", WIN_STROKE, ' stroke-width="3"'));
       parts.push(rect(xo + c0 * cs, y0 + r0 * cs, span * cs, span * cs, "none", WIN_STROKE, ' stroke-width="3"'));
       parts.push(line(x0 + (j + 1) * cs, y0 + i * cs + fl(cs / 2), xo + c0 * cs, y0 + r0 * cs + fl(span * cs / 2)));
-      parts.push(text(x0, 16, "input " + H + "×" + W));
-      parts.push(text(xo, 16, "output " + Ho + "×" + Wo + (p ? ", blue ring cropped (padding " + p + ")" : "")));
-      return svg(Math.max(xo + Fw * cs + 10, xo + 250), y0 + Math.max(H, Fh) * cs + 10, parts);
+      parts.push(text(x0, 16, inT));
+      parts.push(text(xo, 16, outT));
+      return svg(xo + Math.max(Fw * cs, labelW(outT)) + 10, y0 + Math.max(H, Fh) * cs + 10, parts);
     }
     var hangR = Math.max(0, st.rows.starts[st.rows.starts.length - 1] + span - 1 - (H - 1 + p));
     var hangC = Math.max(0, st.cols.starts[st.cols.starts.length - 1] + span - 1 - (W - 1 + p));
     var inRows = H + 2 * p + hangR, inCols = W + 2 * p + hangC;
     cs = fit(inCols + Wo, Math.max(inRows, Ho));
-    xo = x0 + inCols * cs + gap;
+    var inL = "input " + H + "×" + W + (p ? ", padding " + p : ""), outL = "output " + Ho + "×" + Wo;
+    xo = x0 + Math.max(inCols * cs, labelW(inL)) + gap;
     var xi = x0 + p * cs, yi = y0 + p * cs;
     step = Math.min(step, st.steps - 1); i = fl(step / Wo); j = step % Wo;
     if (p) { parts.push(rect(x0, y0, (W + 2 * p) * cs, (H + 2 * p) * cs, PAD_FILL)); }
@@ -267,9 +271,9 @@
     parts.push(grid(xo, y0, Wo, Ho, cs));
     parts.push(rect(xo + j * cs, y0 + i * cs, cs, cs, "none", WIN_STROKE, ' stroke-width="3"'));
     parts.push(line(xi + (c0 + span) * cs, yi + r0 * cs + fl(span * cs / 2), xo + j * cs, y0 + i * cs + fl(cs / 2)));
-    parts.push(text(x0, 16, "input " + H + "×" + W + (p ? ", padding " + p : "")));
-    parts.push(text(xo, 16, "output " + Ho + "×" + Wo));
-    return svg(Math.max(xo + Wo * cs + 10, xo + 100), y0 + Math.max(inRows, Ho) * cs + 10, parts);
+    parts.push(text(x0, 16, inL));
+    parts.push(text(xo, 16, outL));
+    return svg(xo + Math.max(Wo * cs, labelW(outL)) + 10, y0 + Math.max(inRows, Ho) * cs + 10, parts);
   }
 
   var GENERAL = {
@@ -310,8 +314,9 @@
         parts.push(rect(x + (sp[1][0] + ring) * cs, y0 + (sp[0][0] + ring) * cs, (sp[1][1] - sp[1][0] + 1) * cs,
           (sp[0][1] - sp[0][0] + 1) * cs, TAP_FILL, WIN_STROKE, ' fill-opacity="0.75" stroke-width="2"'));
       }
-      parts.push(text(x, 16, names[level] + " " + n + "×" + n));
-      x += Math.max(full, 90) + 30;
+      var label = names[level] + " " + n + "×" + n;
+      parts.push(text(x, 16, label));
+      x += Math.max(full, labelW(label)) + 30;
     });
     return svg(x - 20, y0 + biggest * cs + 10, parts);
   }
@@ -346,6 +351,10 @@
   function el(tag, attrs, html) {
     var e = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (a) { e.setAttribute(a, attrs[a]); });
+    /* JupyterLab's notebook shortcuts take arrow keys unless each control opts out itself */
+    if (tag === "input" || tag === "select" || tag === "button" || tag === "textarea") {
+      e.setAttribute("data-lm-suppress-shortcuts", "true");
+    }
     if (html !== undefined) { e.innerHTML = html; }
     return e;
   }
