@@ -416,3 +416,60 @@ def test_built_book_page(browser):
         st = conv_state(*after["settings"])
         assert shown_shape(after["shape"]) == st.output_size == torch_shape(*after["settings"])
         assert after["text"] == conv_text(st)
+
+
+# -- the image explorers (chapters 2, 3, 6) and JupyterLab's shortcut opt-out -----------------------
+
+def test_every_control_opts_out_of_lab_shortcuts(browser, page):
+    browser.open(page["url"])
+    missing = browser.js("Array.from(document.querySelectorAll('.cl-explorer input, .cl-explorer select, "
+                         ".cl-explorer button')).filter(e => e.getAttribute('data-lm-suppress-shortcuts') "
+                         "!== 'true').length")
+    total = browser.js("document.querySelectorAll('.cl-explorer input, .cl-explorer select, .cl-explorer button').length")
+    assert total > 20 and missing == 0
+
+
+def test_image_explorers_follow_their_sliders(browser, tmp_path):
+    import numpy as np
+    from course_lib.conv import correlate2d
+    from course_lib.features import hog_shape
+    from course_lib.gabor import gabor_kernel
+    from course_lib.widgets import gabor_explorer_html, hog_explorer_html, kernel_playground_html, preset_kernels
+    from course_lib.widgets.static_views import GABOR_RANGES
+    digit = np.zeros((20, 20))
+    digit[4:16, 9:12] = 1.0                                   # a vertical bar
+    image = np.round(np.random.default_rng(0).random((40, 40)), 4)
+    pages = [kernel_playground_html({"bar": digit}, threshold=0.5).data, gabor_explorer_html(image, size=11).data,
+             hog_explorer_html().data]
+    browser.open(write_page(tmp_path / "images.html", *pages))
+    ids = browser.js("Array.from(document.querySelectorAll('.cl-explorer')).map(e => e.id)")
+    kern, gab, hog = ids
+    # kernel playground: the bar preset finds the bar; raising the threshold leaves fewer detections
+    browser.js(f"(() => {{ const s = document.querySelector('#{kern} select[name=preset]'); s.value = 'bar'; "
+               f"s.dispatchEvent(new Event('change')); }})()")
+    fm = correlate2d(digit, preset_kernels()["bar"])
+    want = int(((fm >= 0.5 * fm.max()) & (fm > 0)).sum())
+    assert int(browser.js(f"document.getElementById('{kern}').getAttribute('data-detections')")) == want
+    browser.js(f"document.querySelector('#{kern} input[name=threshold]').focus()")
+    browser.key("ArrowRight", 8)                              # 0.5 + 8 x 0.05
+    assert browser.js(f"+document.querySelector('#{kern} input[name=threshold]').value") == pytest.approx(0.9)
+    want9 = int(((fm >= 0.9 * fm.max()) & (fm > 0)).sum())
+    assert int(browser.js(f"document.getElementById('{kern}').getAttribute('data-detections')")) == want9 < want
+    # gabor: move theta with keys; the page's kernel equals course_lib's
+    step = GABOR_RANGES["theta"][2]
+    browser.js(f"document.querySelector('#{gab} input[name=theta]').focus()")
+    browser.key("ArrowRight", 6)
+    got = browser.js(f"window.courseLibImageExplorers.instances['{gab}'].state()")
+    theta = got["values"]["theta"]
+    assert theta == pytest.approx(6 * step, abs=1e-9)
+    want_k = gabor_kernel(11, theta, 0.6, 0.0, 0.02, 0.02)
+    np.testing.assert_allclose(np.array(got["kernel"]).reshape(11, 11), want_k, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(np.array(got["response"]).reshape(got["shape"]), correlate2d(image, want_k),
+                               rtol=1e-9, atol=1e-9)
+    # HoG: 8 x 8 cells -> 16 x 16 cells on the slides' image
+    assert browser.js(f"document.getElementById('{hog}').getAttribute('data-length')") == str(hog_shape(240, 320).length)
+    browser.slide(f'#{hog} input[name="pixels_per_cell"]', 16)
+    assert browser.js(f"document.getElementById('{hog}').getAttribute('data-length')") == \
+        str(hog_shape(240, 320, pixels_per_cell=16).length)
+    assert "15 × 20 × 9 bins = 2,700 numbers" in browser.text(f"#{hog} .cl-text")
+    assert browser.exceptions() == []
