@@ -15,6 +15,9 @@ from .datasets import (CIFAR10_CLASSES, DataNotFoundError, DataSplit, load_cifar
                        cifar10_train_test)
 from .training import (get_device, seed_everything, TensorLoader, History, fit, evaluate,
                        topk_errors, count_parameters)
+from .training import predict, fastest_settings, SpeedSettings
+from .costs import layer_costs
+from .trained import load_trained, trained_info
 from .detection import box_iou, nms
 
 __version__ = "0.1.0"
@@ -31,5 +34,6 @@ __all__ = [
     "resolve_data_root", "subset", "train_val_split", "subsample", "cifar10_train_test",
     "get_device", "seed_everything", "TensorLoader", "History", "fit", "evaluate", "topk_errors",
     "count_parameters",
+    "predict", "fastest_settings", "SpeedSettings", "layer_costs", "load_trained", "trained_info",
     "box_iou", "nms",
 ]
