@@ -74,8 +74,30 @@ def test_show_signed_shared_scale_and_colorbar():
     fig = viz.show_signed(arrays, shared_scale=True, colorbar=True, suptitle="kernels")
     ims = _images(fig)
     assert len(ims) == 2 and all(im.get_clim() == (-3.0, 3.0) for im in ims)
-    assert len(fig.axes) == 4                                   # two panels + two colour bars
+    assert len(fig.axes) == 3                                   # two panels + one shared colour bar
     assert fig._suptitle.get_text() == "kernels"
+    fig = viz.show_signed(arrays, colorbar_label="weight")      # own scales: one bar per panel
+    assert len(fig.axes) == 4 and fig.axes[2].get_ylabel() == "weight"
+    with pytest.raises(TypeError, match="colorbar_label"):
+        viz.show_signed(arrays, colorbar_label=1)
+
+
+def test_number_grid_coverage_and_sweeps():
+    fig = viz.number_grid(np.arange(12.0).reshape(3, 4), pad=1, highlight=(0, 1, 3, 3), title="padded")
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts[:4] == ["0", "1", "2", "3"] and len(fig.axes[0].patches) == 10 + 1   # 10 ring cells + window
+    fig = viz.show_window_coverage(7, 3, strides=(2, 3))
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "every pixel is read" in titles[0] and "never read" in titles[1]
+    counts = [int(t.get_text()) for t in fig.axes[1].texts]
+    assert counts.count(0) == 13                                # row 6 and column 6 of 7 x 7, stride 3
+    fig = viz.plot_sweeps([0, 1, 2], {"HoG": [0.5, 0.4, 0.3], "pixels": [0.4, 0.2, 0.1]}, xlabel="shift",
+                          ylabel="test accuracy", chance=0.1, percent=True)
+    assert [l.get_label() for l in fig.axes[0].get_lines()] == ["HoG", "pixels", "chance"]
+    with pytest.raises(ValueError, match="has 2 values"):
+        viz.plot_sweeps([0, 1, 2], {"a": [1, 2]}, xlabel="x", ylabel="y")
+    with pytest.raises(ValueError, match="values"):
+        viz.number_grid(np.zeros(3))
 
 
 @pytest.mark.parametrize("n, ncols", [(4, 10), (12, 5)])
