@@ -6,8 +6,12 @@ Usage: python scripts/make_student_edition.py notebooks student
 Convention (see book/exercises.md): code between ``### BEGIN SOLUTION`` and
 ``### END SOLUTION`` becomes ``raise NotImplementedError(...)`` when indented
 and disappears at the top level; Markdown between ``<!-- BEGIN SOLUTION -->``
-and ``<!-- END SOLUTION -->`` disappears. Cells tagged ``solution`` or
-``check`` lose their outputs. Everything else is copied unchanged.
+and ``<!-- END SOLUTION -->`` disappears. Markdown between ``<!-- BEGIN MODEL
+ANSWER -->`` and ``<!-- END MODEL ANSWER -->`` (model answers of written
+questions, discussions of experiments) stays, folded into a collapsed
+``<details>`` block that the student opens after writing an answer. Cells
+tagged ``solution`` or ``check`` lose their outputs. Everything else is copied
+unchanged.
 """
 from __future__ import annotations
 
@@ -19,6 +23,9 @@ import nbformat
 
 CODE_BEGIN, CODE_END = "### BEGIN SOLUTION", "### END SOLUTION"
 MD_BLOCK = re.compile(r"<!--\s*BEGIN SOLUTION\s*-->.*?<!--\s*END SOLUTION\s*-->\n?", re.S)
+MODEL_BLOCK = re.compile(r"<!--\s*BEGIN MODEL ANSWER\s*-->\n?(.*?)<!--\s*END MODEL ANSWER\s*-->", re.S)
+# a MyST dropdown admonition, as the book writes model answers: ":::{admonition} Title\n:class: dropdown\n...\n:::"
+DROPDOWN = re.compile(r"^:::\{admonition\}\s*(?P<title>[^\n]*)\n(?::class:[^\n]*\n)?(?P<body>.*?)\n:::\s*$", re.S)
 STUB = 'raise NotImplementedError("Exercise: replace this line with your code")'
 
 
@@ -50,6 +57,20 @@ def strip_code(source: str, where: str = "cell") -> str:
     return "\n".join(out)
 
 
+def fold_model_answer(block: str) -> str:
+    """A model answer (a MyST dropdown, or plain Markdown) as a collapsed HTML ``<details>`` block.
+
+    Plain Jupyter does not render MyST dropdowns; ``<details>`` is collapsed in
+    JupyterLab, Notebook and VS Code alike.
+    """
+    block = block.strip()
+    m = DROPDOWN.match(block)
+    title, body = (m.group("title").strip() or "Model answer", m.group("body").strip()) if m else \
+        ("Model answer", block)
+    return (f"<details>\n<summary><b>{title}</b> (open it after your own attempt)</summary>\n\n"
+            f"{body}\n\n</details>")
+
+
 def student_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> nbformat.NotebookNode:
     """Return a student copy of ``nb`` (the input is not modified)."""
     nb = nbformat.from_dict(nb)  # deep copy
@@ -64,8 +85,11 @@ def student_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> nbfor
                 cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != "hide-input"]
         elif cell.cell_type == "markdown":
             cell.source = MD_BLOCK.sub("", cell.source)
+            cell.source = MODEL_BLOCK.sub(lambda m: fold_model_answer(m.group(1)), cell.source)
             if CODE_BEGIN in cell.source or "BEGIN SOLUTION" in cell.source:
                 raise MarkerError(f"{where}: unbalanced solution markers in Markdown")
+            if "MODEL ANSWER" in cell.source:
+                raise MarkerError(f"{where}: unbalanced model-answer markers in Markdown")
     return nb
 
 

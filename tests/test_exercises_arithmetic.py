@@ -97,9 +97,9 @@ def test_dilated_not_attempted():
 
 @pytest.mark.parametrize("fn, words", [
     (lambda n, k, s, p, d: (n + 2 * p - k) // s + 1, "dilation is ignored"),
-    (lambda n, k, s, p, d: (n + 2 * p - d * k) // s + 1, "not d * k"),
+    (lambda n, k, s, p, d: (n + 2 * p - d * k) // s + 1, "d * k"),
     (lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) // s, "forget the + 1"),
-    (lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) // s + 2, "off by one"),
+    (lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) // s + 2, "one pixel short"),
     (lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) / s + 1, "fraction"),
 ])
 def test_dilated_names_the_mistake(fn, words):
@@ -128,7 +128,7 @@ def test_transposed_not_attempted():
     (lambda n, k, s, p, op: (n - 1) * s + 2 * p + k + op, "sign is flipped"),
     (lambda n, k, s, p, op: (n - 1) * s + k + op, "padding is missing"),
     (lambda n, k, s, p, op: n * s, "nearest-neighbour"),
-    (lambda n, k, s, p, op: (n - 1) * s - 2 * p + k + op - 1, "off by one"),
+    (lambda n, k, s, p, op: (n - 1) * s - 2 * p + k + op + 1, "off by one"),
 ])
 def test_transposed_names_the_mistake(fn, words):
     r = check_transposed_output_size(fn)

@@ -24,7 +24,7 @@ def _padded_cumsum(im):
     return ii
 
 
-@pytest.mark.parametrize("fn", [integral_image, integral_image_naive, _padded_cumsum,
+@pytest.mark.parametrize("fn", [_padded_cumsum,
                                 lambda im: np.pad(np.cumsum(np.cumsum(np.asarray(im, dtype=float), 1), 0), ((1, 0), (1, 0)))])
 def test_integral_image_right_answers_pass(fn):
     assert check_integral_image(fn).status == PASS
@@ -68,7 +68,9 @@ def test_integral_image_crash_is_reported_without_traceback():
 # -- Exercise 2.2: rectangle sum ----------------------------------------------------------------
 
 def test_rect_sum_right_answers_pass():
-    assert check_rect_sum(rect_sum).status == PASS
+    assert check_rect_sum(lambda ii, t, l, h, w: ii[t + h, l + w] - ii[t, l + w] - ii[t + h, l] + ii[t, l]).status == PASS
+    assert check_rect_sum(rect_sum).status == FAIL          # the library's rect_sum is the shortcut
+    assert check_integral_image(integral_image).status == FAIL
     assert check_rect_sum(lambda ii, t, l, h, w: ii[t + h, l + w] + ii[t, l] - ii[t, l + w] - ii[t + h, l]).status == PASS
 
 
@@ -84,7 +86,7 @@ def test_rect_sum_stub_not_attempted(stub):
      "too small"),
     (lambda ii, t, l, h, w: (ii[t + h, l + w] - ii[max(t - 1, 0), l + w] - ii[t + h, max(l - 1, 0)]
                              + ii[max(t - 1, 0), max(l - 1, 0)]), "too big"),
-    (lambda ii, t, l, h, w: np.array([1.0, 2.0]), "one number"),
+    (lambda ii, t, l, h, w: np.array([1.0, 2.0]), "expected one number"),
     (lambda ii, t, l, h, w: ii[t + h, l + w], "values differ"),
 ])
 def test_rect_sum_wrong_answers_named(wrong, words):
@@ -99,7 +101,7 @@ def test_fc_weight_count_right_answer_passes_and_agrees_with_torch():
     layer = torch.nn.Linear(200 * 200 * 3, 500, device="meta")
     truth = sum(p.numel() for p in layer.parameters())
     r = check_fc_weight_count(truth, height=200, width=200, channels=3, hidden=500)
-    assert r.status == PASS and "60,000,500" in str(r)
+    assert r.status == PASS and "60,000,500" not in str(r)      # the book must not spoil the prediction
     assert check_fc_weight_count(float(truth), height=200, width=200, channels=3, hidden=500).status == PASS
     assert check_fc_weight_count(np.int64(truth), height=200, width=200, channels=3, hidden=500).status == PASS
 

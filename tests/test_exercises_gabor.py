@@ -95,7 +95,7 @@ def test_kernel_stub_not_attempted():
     (lambda s, t, o, p, a, b: kernel_right(s, -t, o, p, a, b), "sin(theta) terms"),
     (lambda s, t, o, p, a, b: kernel_right(s, t, o, p + np.pi / 2, a, b), "cosine carrier"),
     (lambda s, t, o, p, a, b: kernel_right(s, t, o, p, b, a), "alpha and beta are swapped"),
-    (lambda s, t, o, p, a, b: gabor_kernel(s, t, o, p, a, b)[:-1], "shape"),
+    (lambda s, t, o, p, a, b: kernel_right(s, t, o, p, a, b)[:-1], "shape"),
 ])
 def test_kernel_plausible_mistakes(wrong, words):
     r = check_gabor_kernel(wrong)
@@ -149,7 +149,9 @@ def test_written_question():
     assert check_simple_vs_complex("").status == "not attempted"
     assert check_simple_vs_complex(...).status == "not attempted"
     assert check_simple_vs_complex("complex cells pool").status == "fail"
-    long = " ".join(["word"] * 40)
+    long = ("The energy adds the squares of two responses whose phases differ by a quarter period, so "
+            "where one is small the other is large; pooling over positions plays the same role in CNNs and "
+            "costs the exact position of each feature.")
     assert check_simple_vs_complex(long).passed
 
 

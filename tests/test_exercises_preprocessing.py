@@ -21,7 +21,7 @@ from conftest import problem, stub
                                     (np.float64(0), 1, np.sqrt(5))])
 def test_prediction_passes(answer):
     r = check_whitened_prediction(answer)
-    assert r.status == "pass" and "2.2361" in str(r), str(r)
+    assert r.status == "pass" and "2.2361" not in str(r), str(r)      # no spoiler in the book
 
 
 @pytest.mark.parametrize("answer", [..., None, (..., 1, 2.236)])
@@ -113,7 +113,7 @@ def whiten_torch(X_train, X, eps):
 
 
 @pytest.mark.parametrize("fn", [whiten_right, whiten_loops, whiten_torch,
-                                lambda Xtr, X, eps: PixelWhitener(eps).fit(Xtr).transform(X)])
+                                lambda Xtr, X, eps: (X - Xtr.mean(0)) / (Xtr.std(0) + eps)])
 def test_whiten_passes(fn):
     r = check_whiten(fn)
     assert r.status == "pass", str(r)
@@ -126,7 +126,7 @@ def test_whiten_not_attempted(fn):
 
 @pytest.mark.parametrize("fn, words", [
     (lambda Xtr, X, eps: (X - X.mean(0)) / (X.std(0) + eps), "leakage"),
-    (lambda Xtr, X, eps: PixelWhitener(eps).fit(X).transform(X), "leakage"),
+    (lambda Xtr, X, eps: (X - X.mean(0)) / (X.std(0) + eps), "leakage"),
     (lambda Xtr, X, eps: (X - Xtr.mean(0)) / (Xtr.std(0, ddof=1) + eps), "N - 1"),
     (lambda Xtr, X, eps: (X - torch.as_tensor(Xtr).mean(0).numpy())
      / (torch.as_tensor(Xtr).std(0).numpy() + eps), "N - 1"),
@@ -238,7 +238,7 @@ def _measure(Xtr, Xte, eps_values, fit_on=None):
 def test_eps_experiment_passes(eps_data):
     Xtr, Xte, eps = eps_data
     r = check_eps_experiment(_measure(Xtr, Xte, eps), Xtr, Xte, eps)
-    assert r.status == "pass" and "eps=1e-08" in str(r), str(r)
+    assert r.status == "pass" and "1e+08" not in str(r), str(r)
     r = check_eps_experiment(_measure(Xtr, Xte, eps), torch.as_tensor(Xtr), torch.as_tensor(Xte), eps)
     assert r.status == "pass"
 

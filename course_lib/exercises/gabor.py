@@ -12,8 +12,8 @@ import numpy as np
 
 from ..gabor import gabor_kernel
 from ..gabor_fit import grating, orientation_tuning, tuning_fwhm
-from .core import (FAIL, NOT_ATTEMPTED, PASS, Case, Result, check_function, check_written,
-                   compare_arrays, is_stub, _short)
+from .core import (FAIL, NOT_ATTEMPTED, PASS, Case, Result, _short, as_number, check_function, check_written,
+                   compare_arrays, exercise_check, is_stub, not_attempted, not_yet, passed)
 
 __all__ = ["check_rotated_coords", "check_gabor_kernel", "orientation_quiz_stimulus",
            "QUIZ_THETAS", "check_preferred_orientation", "check_simple_vs_complex",
@@ -35,13 +35,14 @@ def _pair_reason(got: Any, expected) -> Optional[str]:
         return (f"expected a pair (x_tilde, y_tilde), got a {type(got).__name__}"
                 + (f" of length {len(got)}" if hasattr(got, "__len__") else ""))
     for name, g, e in zip(("x_tilde", "y_tilde"), got, expected):
-        reason = compare_arrays(g, e, rtol=1e-7, atol=1e-9)
+        reason = compare_arrays(g, e)
         if reason is not None:
             return f"{name}: {reason}"
     return None
 
 
-def check_rotated_coords(student_fn) -> Result:
+@exercise_check("student_fn", title="Exercise 6.1: rotate the coordinates (S6.2)")
+def check_rotated_coords(student_fn, *, exercise: str = "Exercise 6.1: rotate the coordinates (S6.2)") -> Result:
     """Check ``student_fn(x, y, theta, x0, y0) -> (x_tilde, y_tilde)``, Bishop eq. 10.7-10.8.
 
     Examples
@@ -58,9 +59,7 @@ def check_rotated_coords(student_fn) -> Result:
                 ("theta = pi/6 on a 5x5 grid of arrays", x, y, np.pi / 6, 0.0, 0.0),
                 ("theta = 2.0 with a centre (x0, y0) = (1.5, -0.5)", x, y, 2.0, 1.5, -0.5),
                 ("a negative angle, theta = -pi/3", x, y, -np.pi / 3, 0.0, 0.0)]
-    cases = [Case(name, (xx, yy, t, x0, y0), expected=_rotate(xx, yy, t, x0, y0),
-                  hint="x~ = (x - x0) cos(theta) + (y - y0) sin(theta); "
-                       "y~ = -(x - x0) sin(theta) + (y - y0) cos(theta)")
+    cases = [Case(name, (xx, yy, t, x0, y0), expected=_rotate(xx, yy, t, x0, y0))
              for name, xx, yy, t, x0, y0 in settings]
     lookup = {id(c.expected): c for c in cases}
 
@@ -84,8 +83,11 @@ def check_rotated_coords(student_fn) -> Result:
             if _pair_reason(got, variant) is None:
                 return message
         return reason
-    return check_function("Exercise 6.1: rotated coordinates (S6.2)", student_fn, cases,
-                          compare=compare, success="Eq. 10.7-10.8 are right.")
+    return check_function(exercise, student_fn, cases, compare=compare, success="Eq. 10.7-10.8 are right.",
+                          hints=["first move the origin to the centre (x0, y0), then rotate; theta is in "
+                                 "radians",
+                                 "compare your signs with eq. (10.7)-(10.8) term by term: which of the two "
+                                 "sin(theta) terms is subtracted?"])
 
 
 # ----------------------------------------------------------------------------- 6.2 kernel
@@ -96,14 +98,18 @@ def _kernel_from_grid(size, theta, omega, phi, alpha, beta, x, y):
     return np.exp(-alpha * xt ** 2 - beta * yt ** 2) * np.sin(omega * xt + phi)
 
 
-def check_gabor_kernel(student_fn) -> Result:
+@exercise_check("student_fn", title="Exercise 6.2: a Gabor kernel from the formula (S6.2)")
+def check_gabor_kernel(student_fn, *, exercise: str = "Exercise 6.2: a Gabor kernel from the formula (S6.2)") -> Result:
     """Check ``student_fn(size, theta, omega, phi, alpha, beta)`` against :func:`gabor_kernel`.
 
     Examples
     --------
-    >>> check_gabor_kernel(lambda s, t, o, p, a, b: gabor_kernel(s, t, o, p, a, b)).status
+    >>> def g(size, t, o, p, a, b):
+    ...     y, x = np.mgrid[-(size // 2):size // 2 + 1, -(size // 2):size // 2 + 1].astype(float)
+    ...     return _kernel_from_grid(size, t, o, p, a, b, x, y)
+    >>> check_gabor_kernel(g).status
     'pass'
-    >>> r = check_gabor_kernel(lambda s, t, o, p, a, b: gabor_kernel(s, t, o, p, a, b).T)
+    >>> r = check_gabor_kernel(lambda *args: g(*args).T)
     >>> "column" in r.details[3]
     True
     """
@@ -112,14 +118,12 @@ def check_gabor_kernel(student_fn) -> Result:
                  0.05, 0.15),
                 ("theta = 2.0, even phase phi = pi/2", 11, 2.0, 1.3, np.pi / 2, 0.04, 0.02),
                 ("3x3 kernel, theta = -1", 3, -1.0, 2.0, 1.0, 0.3, 0.2)]
-    cases = [Case(name, (s, t, o, p, a, b), expected=gabor_kernel(s, t, o, p, a, b),
-                  hint="G = exp(-alpha x~^2 - beta y~^2) sin(omega x~ + phi) with x = column - "
-                       "size//2 (right), y = row - size//2 (down)")
+    cases = [Case(name, (s, t, o, p, a, b), expected=gabor_kernel(s, t, o, p, a, b))
              for name, s, t, o, p, a, b in settings]
     lookup = {id(c.expected): c for c in cases}
 
     def compare(got, expected):
-        reason = compare_arrays(got, expected, rtol=1e-7, atol=1e-9)
+        reason = compare_arrays(got, expected)
         if reason is None:
             return None
         s, t, o, p, a, b = lookup[id(expected)].args
@@ -137,11 +141,18 @@ def check_gabor_kernel(student_fn) -> Result:
                   (_kernel_from_grid(s, t, o, p, a, b, c, r), "the grid is not centred: measure x "
                                                               "and y from the middle pixel, -size//2 .. size//2.")]
         for variant, message in wrongs:
-            if compare_arrays(got, variant, rtol=1e-7, atol=1e-9) is None:
+            if compare_arrays(got, variant) is None:
                 return message
         return reason
-    return check_function("Exercise 6.2: a Gabor kernel from eq. 10.6 (S6.2)", student_fn, cases,
-                          compare=compare, success="Your kernel matches course_lib.gabor_kernel.")
+    return check_function(exercise, student_fn, cases, compare=compare,
+                          success="Your kernel matches course_lib.gabor_kernel.",
+                          hints=["build a grid of x (column offset, to the right) and y (row offset, "
+                                 "downward) measured from the middle pixel, rotate it as in Exercise 6.1, "
+                                 "then evaluate eq. (10.6) at every grid point",
+                                 "a Gaussian envelope in the rotated coordinates times a sine carrier along "
+                                 "x~; np.mgrid returns rows first"],
+                          forbid=["course_lib.gabor.gabor_kernel", "course_lib.gabor.gabor_bank"],
+                          forbid_reason="sample the formula yourself")
 
 
 # ----------------------------------------------------------------------------- 6.3 prediction
@@ -168,7 +179,9 @@ def _quiz_truth() -> int:
     return int(np.argmax(curve))
 
 
-def check_preferred_orientation(answer) -> Result:
+@exercise_check("answer", title="Exercise 6.3: predict the preferred orientation (S6.3)")
+def check_preferred_orientation(answer, *,
+                                exercise: str = "Exercise 6.3: predict the preferred orientation (S6.3)") -> Result:
     """Check the predicted index k (theta_k = k pi / 8) of the filter that responds most to the quiz grating.
 
     Examples
@@ -177,25 +190,22 @@ def check_preferred_orientation(answer) -> Result:
     'not attempted'
     >>> check_preferred_orientation(_quiz_truth()).status
     'pass'
-    >>> "along the stripes" in check_preferred_orientation(5).details[-1]
+    >>> "along the stripes" in str(check_preferred_orientation(5))
     True
     """
-    exercise = "Exercise 6.3: predict the preferred orientation (S6.3)"
     if is_stub(answer):
-        return Result(exercise, NOT_ATTEMPTED, "replace the `...` with your k (0 to 7).")
-    if isinstance(answer, float) and answer.is_integer():
-        answer = int(answer)
-    if isinstance(answer, bool) or not isinstance(answer, (int, np.integer)) or not 0 <= answer <= 7:
-        return Result(exercise, FAIL, f"the answer must be an int k from 0 to 7 (theta_k = k pi/8), "
-                      f"got {_short(answer)}.",
-                      ["hint:     if you found an angle in radians, divide it by pi/8 and round."])
+        return not_attempted(exercise, "replace the `...` with your k (0 to 7).")
+    x = as_number(answer)
+    if x is None or not float(x).is_integer() or not 0 <= x <= 7:
+        return not_yet(exercise, f"the answer must be a whole number k from 0 to 7 (theta_k = k pi/8), "
+                       f"got {_short(answer, 40)}. If you found an angle in radians, divide it by pi/8 and "
+                       f"round.")
     truth = _quiz_truth()
-    answer = int(answer)
-    curve = orientation_tuning(orientation_quiz_stimulus(), QUIZ_THETAS, normalize=True, **_QUIZ_FILTER)
-    shown = ", ".join(f"k={k}: {v:.2f}" for k, v in enumerate(curve))
+    answer = int(x)
     if answer == truth:
-        return Result(exercise, PASS, f"k = {answer} (theta = {answer} pi/8) responds most.",
-                      [f"normalised tuning curve: {shown}"])
+        return passed(exercise, "right: the filter whose stripes run parallel to the grating's stripes "
+                      "(its theta points across them) responds most; plot orientation_tuning for the "
+                      "whole curve.")
     deg = 180 * truth / 8       # direction across the stripes, y down
     along = (truth + 4) % 8     # the stripes' own direction
     mirrored = (8 - truth) % 8  # y measured upward
@@ -209,15 +219,18 @@ def check_preferred_orientation(answer) -> Result:
         hint = ("two slips at once: theta is the direction across the stripes, and y points down "
                 "(positive angles turn clockwise on the screen).")
     else:
-        hint = ("find the direction in which brightness changes fastest (across the stripes), "
-                "measure its angle from the +x axis turning clockwise (y points down), and divide by pi/8.")
-    return Result(exercise, FAIL, f"k = {answer} is not the best filter.",
-                  [f"expected: k = {truth} ({deg:.1f} degrees)", f"got:      k = {answer}",
-                   f"hint:     {hint}"])
+        hint = ("not this one: find the direction in which brightness changes fastest (across the stripes) "
+                "and measure its angle from the +x axis, turning clockwise because y points down.")
+    return not_yet(exercise, f"k = {answer} is not the filter that responds most.", [f"problem:  {hint}"],
+                   ["theta is the direction across the stripes; k = 0 oscillates along x (vertical stripes), "
+                    "and each step of k turns that direction by 22.5 degrees clockwise on screen",
+                    "estimate the angle between the +x axis and the direction across the stripes, then divide "
+                    "by 22.5 degrees"])
 
 
 # ----------------------------------------------------------------------------- 6.4 written
 
+@exercise_check("answer", title="Exercise 6.4: simple and complex cells (S6.1, S6.3)")
 def check_simple_vs_complex(answer) -> Result:
     """The written question on simple and complex cells: a reminder; the model answer is in a dropdown.
 
@@ -263,7 +276,8 @@ def _tuning_width_truth() -> tuple:
     return tuple(out.items())
 
 
-def check_tuning_width(results) -> Result:
+@exercise_check("results", title="Exercise 6.5: longer windows, sharper tuning (S6.3)")
+def check_tuning_width(results, *, exercise: str = "Exercise 6.5: longer windows, sharper tuning (S6.3)") -> Result:
     """Check the measured tuning widths (degrees) against the library's run, within 15%.
 
     Examples
@@ -274,40 +288,38 @@ def check_tuning_width(results) -> Result:
     'pass'
     >>> t = tuning_width_truth()
     >>> r = check_tuning_width({"fwhm_sigma2": np.radians(t["fwhm_sigma2"]), "fwhm_sigma6": np.radians(t["fwhm_sigma6"])})
-    >>> "radians" in r.details[-1]
+    >>> "radians" in str(r)
     True
     """
-    exercise = "Exercise 6.5: envelope width and orientation tuning (S6.3)"
     keys = ["fwhm_sigma2", "fwhm_sigma6"]
     if is_stub(results):
-        return Result(exercise, NOT_ATTEMPTED, "run your experiment and fill in the results dict.")
+        return not_attempted(exercise, "run your experiment and fill in the results_6_5 dict.")
     if not isinstance(results, dict):
-        return Result(exercise, FAIL, f"expected a dict of results, got {type(results).__name__}.")
+        return not_yet(exercise, f"expected a dict of results, got a {type(results).__name__}.")
     missing = [k for k in keys if k not in results or is_stub(results[k])]
     if missing:
-        return Result(exercise, FAIL, f"missing results for {missing}.")
-    try:
-        got = {k: float(results[k]) for k in keys}
-    except (TypeError, ValueError):
-        return Result(exercise, FAIL, "the results must be numbers (widths in degrees).")
+        return not_yet(exercise, f"missing results for {missing}.")
+    got = {k: as_number(results[k]) for k in keys}
+    if any(v is None for v in got.values()):
+        return not_yet(exercise, "the results must be numbers (widths in degrees), one per key.")
     if not all(np.isfinite(v) and v > 0 for v in got.values()):
-        return Result(exercise, FAIL, "the widths must be positive finite numbers (degrees).")
+        return not_yet(exercise, "the widths must be positive finite numbers (degrees).")
     truth = tuning_width_truth()
-    details = [f"expected: about {truth['fwhm_sigma2']:.1f} and {truth['fwhm_sigma6']:.1f} degrees",
-               f"got:      {got['fwhm_sigma2']:.4g} and {got['fwhm_sigma6']:.4g}"]
     ok = all(abs(got[k] - truth[k]) <= 0.15 * truth[k] for k in keys)
     if ok:
-        return Result(exercise, PASS, f"the tuning widths are {got['fwhm_sigma2']:.1f} and "
-                      f"{got['fwhm_sigma6']:.1f} degrees: the longer envelope tunes "
-                      f"{got['fwhm_sigma2'] / got['fwhm_sigma6']:.1f}x more sharply.")
+        return passed(exercise, "both widths agree with the check's own run. Compare them with your "
+                      "prediction, then open the discussion below.")
     if all(abs(np.degrees(got[k]) - truth[k]) <= 0.15 * truth[k] for k in keys):
         hint = "these look like radians: report the widths in degrees (np.degrees)."
     elif all(abs(2 * got[k] - truth[k]) <= 0.15 * truth[k] for k in keys):
-        hint = ("these are half widths: the full width at half maximum spans both sides of the peak.")
+        hint = "these are half widths: the full width at half maximum spans both sides of the peak."
     elif got["fwhm_sigma2"] < got["fwhm_sigma6"]:
         hint = ("the two numbers look swapped: a wider envelope sees more stripes and should be "
                 "*more* selective (narrower tuning).")
     else:
-        hint = ("use orientation_tuning(..., cell='complex') on a 101 x 101 grating, 37 x 37 kernels, "
-                "omega = 0.8, alpha = beta = 1/(2 sigma^2), 180 thetas, then tuning_fwhm.")
-    return Result(exercise, FAIL, "the widths are not right yet.", details + [f"hint:     {hint}"])
+        hint = "the widths do not match the check's own run of the experiment; re-read the settings in the task."
+    return not_yet(exercise, "the widths are not right yet.",
+                   [f"got:      {got['fwhm_sigma2']:.4g} and {got['fwhm_sigma6']:.4g}", f"problem:  {hint}"],
+                   ["use orientation_tuning (complex cells) on the 101 x 101 grating with 37 x 37 kernels, "
+                    "omega = 0.8 and alpha = beta = 1/(2 sigma^2), for 180 orientations in [0, pi)",
+                    "tuning_fwhm(thetas, curve) gives the width in radians; convert to degrees"])

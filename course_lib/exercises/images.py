@@ -14,9 +14,11 @@ import torch
 
 from ..linear import multiclass_hinge_loss
 from ..training import topk_errors
-from .core import FAIL, PASS, Case, Result, check_function, compare_arrays, compare_exact, is_stub
+from .core import (FAIL, PASS, Case, Result, _short, as_number, check_experiment, check_function, compare_arrays,
+                   compare_exact, exercise_check, is_stub, not_attempted, not_yet, passed, same_value)
 
-__all__ = ["check_to_nchw", "check_batch_memory", "check_hinge_loss", "check_topk_prediction"]
+__all__ = ["check_to_nchw", "check_batch_memory", "check_hinge_loss", "check_topk_prediction",
+           "check_shift_augmentation"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -98,7 +100,8 @@ def _nchw_wrong_variants(images: np.ndarray) -> list:
     return wrong
 
 
-def check_to_nchw(student_fn) -> Result:
+@exercise_check("student_fn", title="Exercise 1.1: from image files to a PyTorch batch (S1.1)")
+def check_to_nchw(student_fn, *, exercise: str = "Exercise 1.1: from image files to a PyTorch batch (S1.1)") -> Result:
     """Check ``student_fn(images)``: uint8 (N, H, W, C) or grey (N, H, W) -> float (N, C, H, W) in [0, 1].
 
     Examples
@@ -124,20 +127,23 @@ def check_to_nchw(student_fn) -> Result:
         x = images if images.ndim == 4 else images[..., None]
         right = np.transpose(x, (0, 3, 1, 2)).astype(np.float64) / 255.0
         cases.append(Case(name, (images.copy(),),
-                          expected=_expect_array(right, _nchw_wrong_variants(images)),
-                          hint="add a channel axis to grey batches, move the channel axis from last to "
-                               "second (transpose(0, 3, 1, 2)), convert to float and divide by 255"))
-    return check_function("Exercise 1.1: uint8 HWC to float NCHW (S1.1)", student_fn, cases,
-                          compare=_compare_nchw,
-                          success="Your batches are ready for torch.nn.Conv2d.")
+                          expected=_expect_array(right, _nchw_wrong_variants(images))))
+    return check_function(exercise, student_fn, cases, compare=_compare_nchw,
+                          success="Your batches are ready for torch.nn.Conv2d.",
+                          hints=["three things change: the channel axis moves from last to second (a grey "
+                                 "batch first gets a channel axis of size 1), the dtype becomes float, and "
+                                 "the values are scaled to [0, 1]",
+                                 "moving an axis is a transpose (or np.moveaxis), not a reshape; the "
+                                 "brightest uint8 value, 255, must become 1.0"])
 
 
 # ----------------------------------------------------------------------------------------------
 # shape and memory of a batch
 
+@exercise_check("shape", "nbytes_uint8", "nbytes_float32", title="Exercise 1.2: predict the shape and the memory of a batch (S1.1)")
 def check_batch_memory(shape: Any, nbytes_uint8: Any, nbytes_float32: Any, *, n: int = 64,
                        channels: int = 3, height: int = 32, width: int = 32,
-                       exercise: str = "Exercise 1.2: shape and memory of a batch (S1.1)") -> Result:
+                       exercise: str = "Exercise 1.2: predict the shape and the memory of a batch (S1.1)") -> Result:
     """Check a predicted NCHW shape and byte counts (uint8 and float32) of a batch of images.
 
     Parameters
@@ -159,30 +165,36 @@ def check_batch_memory(shape: Any, nbytes_uint8: Any, nbytes_float32: Any, *, n:
     """
     answers = (shape, nbytes_uint8, nbytes_float32)
     if any(is_stub(a) for a in answers):
-        return Result(exercise, "not attempted", "replace each `...` with your prediction.")
+        return not_attempted(exercise, "replace each `...` with your prediction.")
     right_shape = (n, channels, height, width)
     values = n * channels * height * width
-    # shape
-    reason = compare_exact(tuple(shape) if isinstance(shape, (list, tuple, torch.Size)) else shape,
-                           right_shape)
-    if reason is not None:
-        hints = {(n, height, width, channels): "the channels are last (N, H, W, C), the layout of "
-                                                "image files; PyTorch wants (N, C, H, W)",
+    hints = ["a PyTorch batch is (N, C, H, W); the memory is the number of values times the bytes per value",
+             "uint8 takes 1 byte per value and float32 takes 4 (32 bits)"]
+    problems = []
+    if is_stub(shape):
+        problems.append("shape: still `...`")
+    elif not same_value(shape, right_shape):
+        known = {(n, height, width, channels): "the channels are last (N, H, W, C), the layout of image "
+                                               "files; PyTorch wants (N, C, H, W)",
                  (channels, height, width): "the batch axis N is missing: a batch is 4D",
                  (n, channels, width, height): "height and width are swapped: (N, C, H, W)",
                  (channels, n, height, width): "the batch axis comes first: (N, C, H, W)"}
-        hint = hints.get(tuple(shape) if isinstance(shape, (list, tuple)) else None,
-                         "N images, C colour channels, H rows, W columns, in that order")
-        return Result(exercise, FAIL, "the shape is not right yet.",
-                      [f"expected: {right_shape}", f"got:      {shape!r}", f"hint:     {hint}"])
+        hint = next((m for v, m in known.items() if v != right_shape and same_value(shape, v)),
+                    "N images, C colour channels, H rows, W columns, in that order")
+        problems.append(f"shape: got {_short(shape, 60)}: {hint}")
     for got, per_value, name in ((nbytes_uint8, 1, "uint8"), (nbytes_float32, 4, "float32")):
         right = values * per_value
-        reason = compare_exact(got, right)
-        if reason is None:
+        if is_stub(got):
+            problems.append(f"{name} size: still `...`")
             continue
-        hint = f"one value per pixel per channel per image ({values:,} values), {per_value} byte(s) each"
-        if isinstance(got, (int, float)) and values:
-            ratio = got / values
+        if same_value(got, right):
+            continue
+        x = as_number(got)
+        hint = "count the values, then the bytes each one takes"
+        if x is None:
+            hint = "give a whole number of bytes"
+        elif values:
+            ratio = x / values
             if name == "float32" and ratio == 8:
                 hint = "8 bytes per value is float64; float32 takes 4"
             elif name == "float32" and ratio == 1:
@@ -191,14 +203,17 @@ def check_batch_memory(shape: Any, nbytes_uint8: Any, nbytes_float32: Any, *, n:
                 hint = "float32 is 32 *bits* = 4 bytes per value"
             elif name == "uint8" and ratio == 8:
                 hint = "uint8 is 8 *bits* = 1 byte per value"
-            elif got * channels == right:
+            elif x * channels == right:
                 hint = "the channels are missing: every pixel stores C values"
-            elif got * n == right:
+            elif x * n == right:
                 hint = f"that is one image; the batch has {n}"
-        return Result(exercise, FAIL, f"the {name} size is not right yet.",
-                      [f"expected: {right:,} bytes", f"got:      {got!r}", f"hint:     {hint}"])
-    return Result(exercise, PASS, f"shape {right_shape}, {values:,} bytes as uint8 and "
-                  f"{4 * values:,} bytes as float32: converting to float multiplies memory by 4.")
+            elif x * 1024 == right or x * 1000 == right:
+                hint = "give the number of bytes, not kilobytes"
+        problems.append(f"{name} size: got {_short(got, 40)}: {hint}")
+    if not problems:
+        return passed(exercise, "the shape and both sizes are right: converting uint8 pixels to float32 "
+                      "multiplies the memory by 4.")
+    return not_yet(exercise, f"{len(problems)} of 3 predictions not right yet.", problems, hints)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -251,7 +266,9 @@ def _hinge_wrong_variants(scores: np.ndarray, labels: np.ndarray, margin: float)
     ]
 
 
-def check_hinge_loss(student_fn) -> Result:
+@exercise_check("student_fn", title="Exercise 1.3: the multiclass hinge loss, without loops (S1.6)")
+def check_hinge_loss(student_fn, *,
+                     exercise: str = "Exercise 1.3: the multiclass hinge loss, without loops (S1.6)") -> Result:
     """Check ``student_fn(scores, labels, margin)``: mean multiclass hinge loss, slides' definition.
 
     ``L = mean_i sum_{j != y_i} max(0, s_ij - s_iy_i + margin)``, compared with
@@ -259,8 +276,11 @@ def check_hinge_loss(student_fn) -> Result:
 
     Examples
     --------
-    >>> from course_lib.linear import multiclass_hinge_loss
-    >>> check_hinge_loss(lambda s, y, margin: multiclass_hinge_loss(s, y, margin)).status
+    >>> def hinge(s, y, margin=1.0):
+    ...     m = np.maximum(0, s - s[np.arange(len(y)), y][:, None] + margin)
+    ...     m[np.arange(len(y)), y] = 0
+    ...     return m.sum(1).mean()
+    >>> check_hinge_loss(hinge).status
     'pass'
     >>> r = check_hinge_loss(lambda s, y, margin: np.maximum(0, s - s[np.arange(len(y)), y][:, None]
     ...                                                       + margin).sum(1).mean())
@@ -286,19 +306,32 @@ def check_hinge_loss(student_fn) -> Result:
     for name, s, y, m in settings:
         right = multiclass_hinge_loss(s, y, m)
         cases.append(Case(name, (s.copy(), y.copy()), {"margin": m},
-                          expected=_Float(right, _hinge_wrong_variants(s, y, m)),
-                          hint="for each image: sum over the wrong classes j of max(0, s_j - s_y + "
-                               "margin); then average over the images"))
-    return check_function("Exercise 1.3: multiclass hinge loss (S1.6)", student_fn, cases,
-                          compare=_compare_float,
-                          success="This is the SVM loss of the lecture slides.")
+                          expected=_Float(right, _hinge_wrong_variants(s, y, m))))
+    return check_function(exercise, student_fn, cases, compare=_compare_float,
+                          success="This is the SVM loss of the lecture slides.",
+                          hints=["for one image, every *wrong* class j costs how far its score comes within "
+                                 "the margin of the true class's score, or nothing if it is further away; "
+                                 "add those costs, then average over the images",
+                                 "with scores[np.arange(N), labels] you get each image's true score as a "
+                                 "column; broadcasting against the whole score table gives every class's "
+                                 "cost at once, and the true class must then count 0"],
+                          forbid=["course_lib.linear.multiclass_hinge_loss",
+                                  "course_lib.linear.multiclass_hinge_loss_naive",
+                                  "course_lib.linear.MulticlassHingeLoss.forward"],
+                          forbid_reason="write the loss yourself")
 
 
 # ----------------------------------------------------------------------------------------------
 # top-1 / top-5 prediction
 
+def _topk_context():
+    rng = np.random.default_rng(0)
+    return dict(scores=np.round(rng.normal(size=(6, 8)), 2), labels=np.array([6, 7, 1, 0, 4, 6]))
+
+
+@exercise_check("answer", context=_topk_context, title="Exercise 1.4: predict the top-1 and top-5 errors (S1.7)")
 def check_topk_prediction(answer: Any, scores: Any, labels: Any, *,
-                          exercise: str = "Exercise 1.4: predict top-1 and top-5 errors (S1.7)") -> Result:
+                          exercise: str = "Exercise 1.4: predict the top-1 and top-5 errors (S1.7)") -> Result:
     """Check a predicted ``(top1_errors, top5_errors)`` count for a score table.
 
     The truth comes from :func:`course_lib.training.topk_errors`.
@@ -319,18 +352,24 @@ def check_topk_prediction(answer: Any, scores: Any, labels: Any, *,
     True
     """
     if is_stub(answer):
-        return Result(exercise, "not attempted", "replace the `...` with your two counts.")
+        return not_attempted(exercise, "replace the `...` with your two counts.")
     s = torch.as_tensor(np.asarray(scores, dtype=np.float64))
     y = torch.as_tensor(np.asarray(labels, dtype=np.int64))
     n = len(y)
     errs = topk_errors(s, y, ks=(1, 5))
     right = (errs[1], errs[5])
-    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        return Result(exercise, FAIL, f"expected a pair (top1_errors, top5_errors), got {answer!r}.")
-    got = tuple(answer)
-    if all(compare_exact(g, r) is None for g, r in zip(got, right)):
-        return Result(exercise, PASS, f"{right[0]} of {n} images miss at top-1 and {right[1]} at top-5 "
-                      f"(error rates {right[0] / n:.0%} and {right[1] / n:.0%}).")
+    value = answer.detach().cpu().numpy() if hasattr(answer, "detach") else answer
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = value.tolist()
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        return not_yet(exercise, f"expected a pair (top1_errors, top5_errors), got {_short(answer, 60)}.")
+    got = tuple(value)
+    if same_value(got, right):
+        return passed(exercise, "both counts are right: a top-5 error is also a top-1 error, so the second "
+                      "count can never be larger than the first.")
+    nums = [as_number(g) for g in got]
+    if any(v is None for v in nums):
+        return not_yet(exercise, f"both counts must be numbers, got {_short(answer, 60)}.")
     low = topk_errors(-s, y, ks=(1, 5))
     known = [((n - right[0], n - right[1]), "those are the counts of *correct* images; the error "
                                             "counts the images where the true class is missed"),
@@ -339,15 +378,92 @@ def check_topk_prediction(answer: Any, scores: Any, labels: Any, *,
                                     "top-1 error"),
              ((low[1], low[5]), "that ranks the *lowest* scores first; the top-k are the k highest "
                                 "scores")]
-    hint = ("for each image, sort the scores from highest to lowest: a top-1 error when the true class "
-            "is not first, a top-5 error when it is not among the first five")
-    for value, message in known:
-        if all(np.isclose(float(g), float(v)) for g, v in zip(got, value)) and value != right:
-            hint = message
+    problem = None
+    for v, message in known:
+        if v != right and all(np.isclose(a, b) for a, b in zip(nums, v)):
+            problem = message
             break
-    else:
-        if got[0] is not None and got[1] is not None and float(got[1]) > float(got[0]):
-            hint = "top-5 error can never exceed top-1 error: a top-1 hit is also a top-5 hit"
-    return Result(exercise, FAIL, "your counts are not right yet.",
-                  [f"expected: a pair (top1_errors, top5_errors) of counts out of {n}",
-                   f"got:      {got!r}", f"hint:     {hint}"])
+    if problem is None:
+        if nums[1] > nums[0]:
+            problem = "top-5 error can never exceed top-1 error: a top-1 hit is also a top-5 hit"
+        else:
+            wrong = [name for name, a, b in zip(("top-1", "top-5"), nums, right) if a != b]
+            problem = f"the {' and the '.join(wrong)} count{'s are' if len(wrong) > 1 else ' is'} not right yet"
+    return not_yet(exercise, "your counts are not right yet.",
+                   [f"got:      {_short(answer, 60)}", f"problem:  {problem}"],
+                   ["for each image, rank the classes from the highest score down and find the true class's "
+                    "rank; a top-1 error is an image whose true class is not first",
+                    "a top-5 error is an image whose true class is not among the first five; count each kind "
+                    "over the six images"])
+
+
+# ----------------------------------------------------------------------------------------------
+# Exercise 1.6: teach the classifier to tolerate shifts
+
+def _shift_aug_context():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 10))
+    images = torch.randint(0, 256, (20, 1, 4, 4), dtype=torch.uint8)
+    return dict(plain_model=model, test_images=images, test_labels=torch.arange(20) % 10)
+
+
+def _errors_on(model, images, labels, shift):
+    from ..training import TensorLoader, evaluate
+    device = next(model.parameters()).device
+    moved = torch.roll(torch.as_tensor(images), shift, dims=3) if shift else torch.as_tensor(images)
+    return float(evaluate(model, TensorLoader(moved, torch.as_tensor(labels), 1000, device=device))["top1"])
+
+
+@exercise_check("results", context=_shift_aug_context,
+                title="Exercise 1.6: teach the classifier to tolerate shifts (S1.5, S1.6)")
+def check_shift_augmentation(results: Any, plain_model: Any, test_images: Any, test_labels: Any, *,
+                             exercise: str = "Exercise 1.6: teach the classifier to tolerate shifts (S1.5, S1.6)"
+                             ) -> Result:
+    """Check the two errors of Exercise 1.6: the plain model's is recomputed, the augmented one bounded.
+
+    ``results["plain, shifted by 2"]`` must be the error of ``plain_model`` on
+    the held-out digits rolled 2 pixels to the right (recomputed here, within
+    0.002); ``results["augmented, shifted by 2"]`` must be an error rate in
+    [0, 1] and lower than the plain one (the effect the exercise is about).
+
+    Examples
+    --------
+    >>> ctx = _shift_aug_context()
+    >>> plain = _errors_on(ctx["plain_model"], ctx["test_images"], ctx["test_labels"], 2)
+    >>> check_shift_augmentation({"plain, shifted by 2": plain, "augmented, shifted by 2": plain / 2},
+    ...                          **ctx).status in ("pass", "fail")
+    True
+    >>> check_shift_augmentation({"plain, shifted by 2": 0, "augmented, shifted by 2": 0}, **ctx).status
+    'fail'
+    """
+    keys = ["plain, shifted by 2", "augmented, shifted by 2"]
+    if is_stub(results):
+        return not_attempted(exercise, "train your model, measure both errors and fill in results_1_6.")
+    truth = _errors_on(plain_model, test_images, test_labels, 2)
+
+    def plain_recomputed(v):
+        got = v[keys[0]]
+        if abs(got - truth) <= 2e-3:
+            return None
+        if abs(got - (1 - truth)) <= 2e-3:
+            return "those look like accuracies; record the error, the fraction of digits misclassified"
+        if abs(got - _errors_on(plain_model, test_images, test_labels, 0)) <= 2e-3:
+            return ("that is mnist_model's error on the centred digits; shift the held-out digits 2 pixels "
+                    "to the right first (torch.roll along the last axis)")
+        if abs(got - _errors_on(plain_model, test_images, test_labels, -2)) <= 2e-3:
+            return "the digits were shifted to the left; shift them 2 pixels to the right"
+        return ("the plain model's error does not match the check's own measurement of mnist_model on the "
+                "held-out digits shifted 2 pixels to the right")
+
+    def augmentation_helps(v):
+        if not v[keys[1]] < v[keys[0]]:
+            return ("the augmented model should make fewer errors on shifted digits than the plain one; "
+                    "is the transform applied to the training batches, and does it move each image by a "
+                    "random amount between -2 and 2 pixels?")
+    return check_experiment(exercise, results, keys, ranges={k: (0.0, 1.0) for k in keys},
+                            rules=[plain_recomputed, augmentation_helps],
+                            hints=["both numbers are error rates on the same shifted held-out digits: one "
+                                   "for mnist_model, one for the model trained on randomly shifted copies",
+                                   "cl.evaluate(model, loader)['top1'] is the top-1 error of a model on the "
+                                   "batches of a TensorLoader"],
+                            success="Compare with your prediction, then open the discussion below.")
