@@ -492,3 +492,14 @@ def test_5_2b_and_5_4b_side_questions_get_feedback():
     results = [check_pool_shift_prediction(p, **ctx).status for p in ("lower", "about the same", "higher")]
     assert "pass" in results and "fail" in results
     fails(check_pool_shift_prediction("maybe", **ctx), "about the same")
+
+
+def test_3_1_row7_integer_buffer_is_explained():
+    def int_buffer(im, k):
+        kh, kw = k.shape
+        out = np.zeros((im.shape[0] - kh + 1, im.shape[1] - kw + 1), dtype=int)
+        for i in range(out.shape[0]):
+            for j in range(out.shape[1]):
+                out[i, j] = (im[i:i + kh, j:j + kw] * k).sum()
+        return out
+    fails(check_correlate2d(int_buffer), "integer dtype")

@@ -413,6 +413,13 @@ def compare_arrays(got: Any, expected: Any, *, rtol: float = 1e-5, atol: Optiona
         where = np.unravel_index(int(np.argmax(err)), err.shape) if err.ndim else ()
         big = float(err.max())
     text = f"values differ, largest difference {big:.3g} at index {tuple(int(i) for i in where)}"
+    try:
+        kind = np.asarray(_to_numpy(got)).dtype.kind
+    except Exception:
+        kind = "f"
+    if kind in "iu" and not np.allclose(exp[finite], np.round(exp[finite])):
+        return text + (" (your result holds integers: a buffer made with an integer dtype, e.g. "
+                       "np.zeros(..., dtype=int) or zeros_like of an int array, cuts off the fractions)")
     if big <= 1e-2 * max(scale, 1e-12):
         text += (" (small: are you rounding, or computing in float16? float32 and float64 both "
                  "pass)")
