@@ -503,3 +503,12 @@ def test_3_1_row7_integer_buffer_is_explained():
                 out[i, j] = (im[i:i + kh, j:j + kw] * k).sum()
         return out
     fails(check_correlate2d(int_buffer), "integer dtype")
+
+
+def test_4_2_row2_ceiling_is_named_alone_and_row7_one_bias_per_layer():
+    kw = dict(height=28, width=28, in_channels=1, out_channels=8, kernel_size=3, stride=2, padding=0)
+    r = check_layer_prediction((14, 14, 8, 80), **kw)
+    fails(r, "ceiling")
+    assert "off by one" not in str(r)
+    fails(check_layer_prediction((13, 13, 8, 73), **kw), "one bias per filter")
+    fails(check_layer_prediction((13.5, 13.5, 8, 80), **kw), "fraction")
