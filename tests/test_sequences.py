@@ -118,7 +118,7 @@ def test_figures():
     assert "sees 8 inputs" in viz.plot_causal_stack(2, [1, 2, 4]).axes[0].get_title()
     v = torch.zeros(3, 1, 4, 8, 8, dtype=torch.uint8)
     assert len(viz.show_video_frames(v, torch.tensor([0, 1, 2]), DIRECTIONS).axes) == 12
-    live = viz.LiveCurves({"loss": "loss", "error": "error"}, display=False)
+    live = viz.LivePlot({"loss": "loss", "error": "error"}, display=False)
     live.update(1, loss={"train": 1.0}, error={"train": 0.5})
     live.close()
     assert len(live.figure().axes) == 2

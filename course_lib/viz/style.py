@@ -1,6 +1,6 @@
 """Figures for style transfer, and live curves for anything that optimises step by step.
 
-Every function returns a matplotlib Figure and never shows it; :class:`LiveCurves`
+Every function returns a matplotlib Figure and never shows it; :class:`LivePlot`
 redraws one figure in place while a loop runs (in Jupyter) and leaves the final
 curves as the cell's output.
 """
@@ -12,7 +12,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-__all__ = ["show_rgb", "plot_style_losses", "show_gram", "LiveCurves"]
+__all__ = ["show_rgb", "plot_style_losses", "show_gram", "LivePlot"]
 
 
 def _rgb(img) -> np.ndarray:
@@ -126,7 +126,7 @@ def show_gram(grams: Mapping[str, object], *, title: Optional[str] = None) -> Fi
     return fig
 
 
-class LiveCurves:
+class LivePlot:
     """Curves that redraw in place while a loop runs; the final figure stays as the output.
 
     In Jupyter the figure is displayed once and updated through a display id (at most
@@ -143,7 +143,7 @@ class LiveCurves:
 
     Examples
     --------
-    >>> live = LiveCurves({"loss": "cross-entropy"}, xlabel="epoch", display=False)
+    >>> live = LivePlot({"loss": "cross-entropy"}, xlabel="epoch", display=False)
     >>> live.update(1, loss={"train": 0.9, "validation": 1.0})
     >>> live.update(2, loss={"train": 0.5, "validation": 0.7})
     >>> [line.get_label() for line in live.figure().axes[0].get_lines()]
