@@ -251,7 +251,7 @@ def _build(seed: Optional[int], make):
 # ----------------------------------------------------------------------------------------------
 # Forsyth
 
-def forsyth_mnist(*, seed: Optional[int] = None) -> nn.Sequential:
+def forsyth_mnist(*, seed: Optional[int] = None, dropout: float = 0.0) -> nn.Sequential:
     """Forsyth's MNIST network (MatConvNet's LeNet example), *Applied ML* fig. 17.9.
 
     Input (N, 1, 28, 28). Blocks 24 x 24 x 20, 12 x 12 x 20, 8 x 8 x 50,
@@ -261,6 +261,13 @@ def forsyth_mnist(*, seed: Optional[int] = None) -> nn.Sequential:
     MatConvNet). There is no ReLU after the first two convolutions, as in the
     figure. Output: logits (N, 10). 431,080 parameters.
 
+    Parameters
+    ----------
+    seed : int, optional
+    dropout : float
+        Drop probability of a dropout layer after each of the first two blocks
+        (Forsyth's exercise 17.2 (b)); 0 leaves them out.
+
     Examples
     --------
     >>> from course_lib.training import count_parameters
@@ -269,11 +276,18 @@ def forsyth_mnist(*, seed: Optional[int] = None) -> nn.Sequential:
     >>> tuple(forsyth_mnist(seed=0)(torch.zeros(2, 1, 28, 28)).shape)
     (2, 10)
     """
+    dropout = _check_prob("dropout", dropout)
+
+    def drop(name):
+        return [(name, nn.Dropout(dropout))] if dropout > 0 else []
+
     return _build(seed, lambda: _named(
         ("conv1", nn.Conv2d(1, 20, 5)),            # 28 -> 24
         ("pool1", nn.MaxPool2d(2)),                # 24 -> 12
+        *drop("drop1"),
         ("conv2", nn.Conv2d(20, 50, 5)),           # 12 -> 8
         ("pool2", nn.MaxPool2d(2)),                # 8 -> 4
+        *drop("drop2"),
         ("conv3", nn.Conv2d(50, 500, 4)),          # 4 -> 1
         ("relu3", nn.ReLU()),
         ("conv4", nn.Conv2d(500, 10, 1)),          # 1 x 1 x 10
