@@ -22,3 +22,4 @@ from .detection import __all__ as _detection_all
 __all__ = list(_images_all) + list(_classification_all) + list(_style_all) + list(_sequences_all) + list(_detection_all)
 from .datasets import *; from .datasets import __all__ as _datasets_all; __all__ += _datasets_all  # noqa: E702,F401,F403 (chapter 1 figures)
 from .features import *; from .features import __all__ as _features_all; __all__ += _features_all  # noqa: E702,F401,F403 (chapter 2 figures)
+from .convolution import *; from .convolution import __all__ as _convolution_all; __all__ += _convolution_all  # noqa: E702,F401,F403 (chapters 3-4 figures)
