@@ -174,6 +174,33 @@ class LivePlot:
             except ImportError:       # no IPython: just collect the data
                 self._handle = None
 
+    @classmethod
+    def for_training(cls, title: Optional[str] = None, *, val_label: str = "validation",
+                     display: bool = True) -> "LivePlot":
+        """Loss and top-1 error per epoch; pass :meth:`from_history` as ``fit(..., on_epoch_end=...)``.
+
+        Examples
+        --------
+        >>> live = LivePlot.for_training(display=False)
+        >>> live.from_history({"epoch": [1], "train_loss": [0.9], "val_loss": [1.0],
+        ...                    "train_top1": [0.3], "val_top1": [0.35]})
+        >>> sorted(live.data["error"])
+        ['train', 'validation']
+        """
+        live = cls({"loss": "cross-entropy", "error": "top-1 error"}, xlabel="epoch", title=title,
+                   display=display)
+        live.val_label = val_label
+        return live
+
+    def from_history(self, history) -> None:
+        """Add the last epoch of a :class:`course_lib.training.History` (or its dict)."""
+        h = history.as_dict() if hasattr(history, "as_dict") else dict(history)
+        label = getattr(self, "val_label", "validation")
+        loss, err = {"train": h["train_loss"][-1]}, {"train": h["train_top1"][-1]}
+        if h.get("val_loss"):
+            loss[label], err[label] = h["val_loss"][-1], h["val_top1"][-1]
+        self.update(h["epoch"][-1], loss=loss, error=err)
+
     def update(self, x: float, **panels: Mapping[str, float]) -> None:
         """Append one point per named curve: ``update(step, loss={"train": 0.4})``."""
         for panel, curves in panels.items():
