@@ -23,3 +23,5 @@ __all__ = list(_images_all) + list(_classification_all) + list(_style_all) + lis
 from .datasets import *; from .datasets import __all__ as _datasets_all; __all__ += _datasets_all  # noqa: E702,F401,F403 (chapter 1 figures)
 from .features import *; from .features import __all__ as _features_all; __all__ += _features_all  # noqa: E702,F401,F403 (chapter 2 figures)
 from .convolution import *; from .convolution import __all__ as _convolution_all; __all__ += _convolution_all  # noqa: E702,F401,F403 (chapters 3-4 figures)
+from .pooling import *; from .pooling import __all__ as _pooling_all; __all__ += _pooling_all  # noqa: E702,F401,F403 (chapter 5 figures)
+from .gabor import *; from .gabor import __all__ as _gabor_all; __all__ += _gabor_all  # noqa: E702,F401,F403 (chapter 6 figures)
