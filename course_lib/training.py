@@ -19,7 +19,7 @@ from ._checks import check_int
 
 __all__ = ["get_device", "seed_everything", "TensorLoader", "History", "topk_errors",
            "evaluate", "fit", "count_parameters", "predict", "train_step_throughput",
-           "fastest_settings", "SpeedSettings"]
+           "fastest_settings", "SpeedSettings", "BestCheckpoint"]
 
 
 def get_device(prefer: Optional[str] = None) -> torch.device:
@@ -506,3 +506,44 @@ def _cpu_has_bf16() -> bool:
                     and torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
+
+
+class BestCheckpoint:
+    """An ``on_epoch_end`` callback that keeps a copy of the weights at the lowest validation error.
+
+    Model selection and early stopping on the validation split: after training,
+    ``best.restore(model)`` loads the weights of the best epoch (``best.epoch``).
+
+    Examples
+    --------
+    >>> model = nn.Linear(2, 2)
+    >>> best = BestCheckpoint(model)
+    >>> best({"epoch": [1], "val_top1": [0.3]}); best({"epoch": [1, 2], "val_top1": [0.3, 0.4]})
+    >>> best.epoch, best.val_top1
+    (1, 0.3)
+    """
+
+    def __init__(self, model: nn.Module):
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        self.model = model
+        self.epoch: Optional[int] = None
+        self.val_top1 = float("inf")
+        self.state: Optional[Dict[str, torch.Tensor]] = None
+
+    def __call__(self, history) -> None:
+        h = history.as_dict() if hasattr(history, "as_dict") else history
+        if not h.get("val_top1"):
+            raise ValueError("BestCheckpoint needs validation errors: pass a val_loader to fit()")
+        if h["val_top1"][-1] < self.val_top1:
+            self.val_top1 = float(h["val_top1"][-1])
+            self.epoch = int(h["epoch"][-1])
+            self.state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def restore(self, model: Optional[nn.Module] = None) -> nn.Module:
+        """Load the best weights into ``model`` (default: the watched model) and return it."""
+        if self.state is None:
+            raise ValueError("no checkpoint yet: train with on_epoch_end=this callback first")
+        model = self.model if model is None else model
+        model.load_state_dict(self.state)
+        return model

@@ -1,6 +1,6 @@
 """Figures about a trained classifier's decisions (confusion matrices, misclassified examples).
 
-Also :class:`LiveCurves`, the live training-curve display for notebooks: in
+Also :class:`LiveHistory`, the live training-curve display for notebooks: in
 JupyterLab it redraws the loss and error curves after every epoch in one
 output area; in the stored (published) notebook that output holds the final
 curves.
@@ -17,7 +17,7 @@ from .._checks import check_array, check_int
 from .images import _as_display, _to_numpy, plot_history
 
 __all__ = ["confusion_matrix", "plot_confusion", "show_misclassified", "show_confusion_examples",
-           "show_top_images", "LiveCurves"]
+           "show_top_images", "LiveHistory"]
 
 
 def confusion_matrix(labels, predictions, num_classes: int = 10) -> np.ndarray:
@@ -197,7 +197,7 @@ def show_top_images(images, scores, *, units: Sequence[int], per_unit: int = 10,
     return fig
 
 
-class LiveCurves:
+class LiveHistory:
     """An ``on_epoch_end`` callback for :func:`course_lib.training.fit` that redraws the curves.
 
     In a notebook it keeps one output area and replaces the figure after every
@@ -213,7 +213,7 @@ class LiveCurves:
 
     Examples
     --------
-    >>> live = LiveCurves("demo")
+    >>> live = LiveHistory("demo")
     >>> live({"epoch": [1], "train_loss": [1.0], "train_top1": [0.5], "train_top5": [0.1],
     ...       "val_loss": [], "val_top1": [], "val_top5": []})
     """
