@@ -204,7 +204,9 @@ def show_kernel_learning(losses: Sequence[float], learned, target, *,
     for ax, arr, name in [(axes[1], target, "target kernel"), (axes[2], learned, "learned kernel")]:
         im = ax.imshow(arr, cmap="RdBu_r", vmin=-v, vmax=v)
         for (i, j), x in np.ndenumerate(arr):
-            ax.text(j, i, f"{x:.2f}", ha="center", va="center", fontsize=9)
+            x = 0.0 if abs(x) < 0.005 else x            # no "-0.00"
+            ax.text(j, i, f"{x:.2f}", ha="center", va="center", fontsize=9,
+                    color="white" if abs(x) > 0.6 * v else "black")
         ax.set_title(name, fontsize=10)
         ax.set_axis_off()
     if title:
