@@ -20,6 +20,7 @@ from .playground import KernelPlayground, kernel_playground, preset_kernels
 from .receptive import ReceptiveFieldTracer, receptive_field_tracer, receptive_field_tracer_html
 from ._geometry import Dropped
 from .static_views import gabor_explorer_html, hog_explorer_html, kernel_playground_html
+from .augment_view import augment_explorer_html
 
 __all__ = [
     "conv_arithmetic_explorer", "conv_arithmetic_explorer_html", "ConvArithmeticExplorer",
@@ -27,4 +28,5 @@ __all__ = [
     "kernel_playground", "KernelPlayground", "preset_kernels",
     "gabor_explorer", "GaborExplorer", "orientation_tuning", "grating", "Dropped",
     "kernel_playground_html", "gabor_explorer_html", "hog_explorer_html",
+    "augment_explorer_html",
 ]
