@@ -25,3 +25,4 @@ from .features import *; from .features import __all__ as _features_all; __all__
 from .convolution import *; from .convolution import __all__ as _convolution_all; __all__ += _convolution_all  # noqa: E702,F401,F403 (chapters 3-4 figures)
 from .pooling import *; from .pooling import __all__ as _pooling_all; __all__ += _pooling_all  # noqa: E702,F401,F403 (chapter 5 figures)
 from .gabor import *; from .gabor import __all__ as _gabor_all; __all__ += _gabor_all  # noqa: E702,F401,F403 (chapter 6 figures)
+from .preprocessing import *; from .preprocessing import __all__ as _preprocessing_all; __all__ += _preprocessing_all  # noqa: E702,F401,F403 (chapter 7 figures)
