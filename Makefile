@@ -13,7 +13,7 @@ endif
 endif
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup book test unit notebooks-test lab execute student benchmark clean distclean
+.PHONY: help setup book test unit notebooks-test lab execute student benchmark benchmark-training clean distclean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ student: $(STAMP)  ## write the student edition (solutions removed) to student/
 
 benchmark: $(STAMP)  ## time conv2d and pooling against torch and the naive loops
 	$(BIN)/python benchmarks/bench_ops.py
+
+benchmark-training: $(STAMP)  ## training images per second of each source network (CPU, and GPU if present)
+	$(BIN)/python benchmarks/bench_training.py
 
 clean:  ## remove the built book
 	rm -rf _build

@@ -261,7 +261,7 @@ def _encode(state: Mapping[str, torch.Tensor], param_keys) -> Dict[str, Any]:
             planes = np.ascontiguousarray(raw.T)          # all high bytes, then all low bytes
             dtype = "bfloat16"
         else:
-            arr = t.float().numpy() if t.is_floating_point() else t.numpy()
+            arr = (t.float().numpy() if t.is_floating_point() else t.numpy()).reshape(-1)
             planes = arr.view(np.uint8)
             dtype = str(arr.dtype)
         data = zlib.compress(planes.tobytes(), 6)

@@ -427,7 +427,9 @@ def train_step_throughput(model: nn.Module, input_shape: Tuple[int, int, int], *
            else torch.optim.Adam(model.parameters(), lr=1e-4))
     g = torch.Generator().manual_seed(0)
     x = torch.randint(0, 256, (batch_size, *input_shape), generator=g, dtype=torch.uint8).to(device)
-    y = torch.randint(0, 10, (batch_size,), generator=g).to(device)
+    with torch.no_grad():
+        n_classes = model(_format(x[:1].float(), channels_last)).shape[1]
+    y = torch.randint(0, n_classes, (batch_size,), generator=g).to(device)
     loss_fn = nn.CrossEntropyLoss()
 
     def step():

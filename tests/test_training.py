@@ -241,3 +241,97 @@ def test_fit_and_evaluate_reject_bad_arguments():
         fit(model, [], max_steps=0, device="cpu")
     with pytest.raises(ValueError, match=r"loader yielded no batches"):
         evaluate(model, [], device="cpu")
+
+
+# ----------------------------------------------------------------------------- speed options, predict, checkpoints
+from course_lib.training import (BestCheckpoint, SpeedSettings, fastest_settings, predict,  # noqa: E402
+                                 train_step_throughput)
+
+
+def _tiny_conv():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 3))
+
+
+def test_channels_last_gives_the_same_training():
+    x = torch.randint(0, 256, (16, 1, 8, 8), dtype=torch.uint8)
+    y = torch.randint(0, 3, (16,))
+    runs = []
+    for cl in (False, True):
+        model = _tiny_conv()
+        h = fit(model, TensorLoader(x, y, 8, shuffle=True, device="cpu"), TensorLoader(x, y, 8, device="cpu"),
+                epochs=2, device="cpu", progress=False, channels_last=cl,
+                optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
+        runs.append((h, model))
+    (h1, m1), (h2, m2) = runs
+    np.testing.assert_allclose(h1.train_loss, h2.train_loss, rtol=1e-5)
+    np.testing.assert_allclose(h1.val_loss, h2.val_loss, rtol=1e-5)
+    for a, b in zip(m1.parameters(), m2.parameters()):
+        assert_same(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_bf16_autocast_runs_and_stays_close():
+    x = torch.randint(0, 256, (8, 1, 8, 8), dtype=torch.uint8)
+    model = _tiny_conv().eval()
+    full = predict(model, x)
+    half = predict(model, x, bf16=True)
+    assert half.dtype == torch.float32 and half.shape == (8, 3)
+    assert_same(full, half, rtol=0.05, atol=0.05)
+
+
+def test_predict_matches_model_and_restores_mode():
+    x = torch.randint(0, 256, (7, 1, 8, 8), dtype=torch.uint8)
+    model = _tiny_conv().train()
+    out = predict(model, x, batch_size=3)
+    assert model.training
+    assert_same(out, model.eval()(x.float() / 255), rtol=1e-6, atol=1e-6)
+    assert_same(predict(model, x.float() / 255, channels_last=True), out, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="^images must be a 4D torch tensor"):
+        predict(model, x[0])
+    with pytest.raises(ValueError, match="^batch_size must be >= 1"):
+        predict(model, x, batch_size=0)
+
+
+def test_evaluate_uses_inference_mode():
+    seen = []
+    model = nn.Sequential(nn.Flatten(), nn.Linear(4, 10))
+    model.register_forward_hook(lambda m, i, o: seen.append(torch.is_inference_mode_enabled()))
+    x = torch.zeros(4, 1, 2, 2, dtype=torch.uint8)
+    evaluate(model, TensorLoader(x, torch.zeros(4, dtype=torch.long), 2, device="cpu"), device="cpu")
+    assert seen and all(seen)
+
+
+def test_throughput_and_fastest_settings():
+    rate = train_step_throughput(_tiny_conv(), (1, 8, 8), batch_size=4, steps=2, warmup=1, device="cpu",
+                                 channels_last=True)
+    assert rate > 0
+    best, rates = fastest_settings(_tiny_conv, (1, 8, 8), batch_size=4, steps=1, device="cpu",
+                                   candidates=[SpeedSettings(False, False), SpeedSettings(True, False)])
+    assert set(rates) == {SpeedSettings(False, False), SpeedSettings(True, False)}
+    assert rates[best] == max(rates.values())
+    assert best.kwargs() == {"channels_last": best.channels_last, "bf16": best.bf16}
+    assert str(SpeedSettings(True, True)) == "channels-last, bfloat16 autocast"
+    with pytest.raises(TypeError, match="^build must be a function"):
+        fastest_settings(_tiny_conv(), (1, 8, 8))
+    with pytest.raises(ValueError, match="^optimizer must be 'sgd' or 'adam'"):
+        train_step_throughput(_tiny_conv(), (1, 8, 8), optimizer="rmsprop")
+
+
+def test_best_checkpoint_keeps_the_lowest_validation_error():
+    model = nn.Linear(2, 2)
+    best = BestCheckpoint(model)
+    with pytest.raises(ValueError, match="no checkpoint yet"):
+        best.restore()
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+    best({"epoch": [1], "val_top1": [0.3]})
+    with torch.no_grad():
+        model.weight.fill_(2.0)
+    best({"epoch": [1, 2], "val_top1": [0.3, 0.4]})
+    assert best.epoch == 1 and best.val_top1 == 0.3
+    best.restore()
+    assert float(model.weight[0, 0]) == 1.0
+    with pytest.raises(ValueError, match="needs validation errors"):
+        best({"epoch": [1], "val_top1": []})
+    with pytest.raises(TypeError, match="^model must be"):
+        BestCheckpoint("m")
