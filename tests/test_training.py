@@ -312,7 +312,7 @@ def test_throughput_and_fastest_settings():
     assert best.kwargs() == {"channels_last": best.channels_last, "bf16": best.bf16}
     assert str(SpeedSettings(True, True)) == "channels-last, bfloat16 autocast"
     with pytest.raises(TypeError, match="^build must be a function"):
-        fastest_settings(_tiny_conv(), (1, 8, 8))
+        fastest_settings(3, (1, 8, 8))
     with pytest.raises(ValueError, match="^optimizer must be 'sgd' or 'adam'"):
         train_step_throughput(_tiny_conv(), (1, 8, 8), optimizer="rmsprop")
 
