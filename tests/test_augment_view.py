@@ -236,3 +236,13 @@ console.log(JSON.stringify({names: controls.map(n => n.attrs.name),
                          brightness=1.5, fill=[0.5, 0.4, 0.3])
     np.testing.assert_allclose(np.reshape(got["augmented"], img.shape), want, atol=1e-12)
     assert "shift by (2, 0)" in got["text"] and "ε = 0.10" in got["text"]
+
+
+def test_every_created_control_goes_through_the_suppressing_helper():
+    """Like the other static scripts: one el() helper creates every element and marks the controls."""
+    js = JS.read_text(encoding="utf-8")
+    assert js.count("document.createElement(") == 1
+    body = js[js.index("function el("):]
+    body = body[:body.index("return e;")]
+    assert 'setAttribute("data-lm-suppress-shortcuts", "true")' in body
+    assert "innerHTML = '<input" not in js and '"<input' not in js and "<select" not in js

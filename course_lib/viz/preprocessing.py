@@ -9,6 +9,7 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .._checks import check_array
 
@@ -187,6 +188,7 @@ def plot_seed_curves(runs: Mapping[str, Sequence], *, val_label: str = "validati
             if len(hs) > 1:
                 ax.fill_between(epochs, ys.min(axis=0), ys.max(axis=0), color=colour, alpha=0.15, lw=0)
     ax.set(xlabel="epoch", ylabel="top-1 error")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if title:
         ax.set_title(title)
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
