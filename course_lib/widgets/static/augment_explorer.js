@@ -186,7 +186,7 @@
     var fills = Object.keys(cfg.fills);
     inp.fill = select(g1, "fill", "padding fill", fills, cfg.fill, update);
     if (cfg.whitening) {
-      inp.eps = slider(g1, "log10_eps", "ε (per-pixel whitening)", -3, 0, 0.1, Math.log10(cfg.eps), update,
+      inp.eps = slider(g1, "log10_eps", "ε (Procedure 17.1)", -3, 0, 0.1, Math.log10(cfg.eps), update,
         function (v) { return Math.pow(10, v).toPrecision(2); });
     }
     ctl.appendChild(h2); ctl.appendChild(g2);
@@ -198,7 +198,7 @@
 
     var top = el("div", { "class": "cl-row" }), grid = el("div", { "class": "cl-row" });
     pic.innerHTML = ""; pic.appendChild(top); pic.appendChild(grid);
-    var pOrig = panel(top, "original"), pAug = panel(top, "augmented"), pWh = cfg.whitening ? panel(top, "whitened (channel mean; red +, blue −)") : null;
+    var pOrig = panel(top, "original"), pAug = panel(top, "augmented"), pWh = cfg.whitening ? panel(top, "standardised per pixel (channel mean; red +, blue −)") : null;
     var pDraws = [], k;
     for (k = 0; k < cfg.draws; k++) { pDraws.push(panel(grid, "draw " + (k + 1), true)); }
     paintRGB(pOrig.canvas, im.data, C, H, W);
@@ -220,7 +220,7 @@
         var eps = Math.pow(10, +inp.eps.value), w = whiten(x, cfg.whitening.mean, cfg.whitening.std, eps), r = minMax(w);
         var m = Math.max(Math.abs(r[0]), Math.abs(r[1]));
         paintSigned(pWh.canvas, w, C, H, W, m);
-        msg += "<br>whitened with the training M and S, ε = " + eps.toPrecision(2) + ": values from " + r[0].toFixed(2) + " to " + r[1].toFixed(2);
+        msg += "<br>standardised per pixel with the training M and S, ε = " + eps.toPrecision(2) + ": values from " + r[0].toFixed(2) + " to " + r[1].toFixed(2);
         state.eps = eps; state.whitened_range = r;
       }
       var draws = drawParams(cfg.draws, +inp.seed.value, p, inp.random_flip.checked,
