@@ -428,7 +428,9 @@ def train_step_throughput(model: nn.Module, input_shape: Tuple[int, int, int], *
     g = torch.Generator().manual_seed(0)
     x = torch.randint(0, 256, (batch_size, *input_shape), generator=g, dtype=torch.uint8).to(device)
     with torch.no_grad():
+        model.eval()                         # batch norm cannot train on the one-image probe
         n_classes = model(_format(x[:1].float(), channels_last)).shape[1]
+        model.train()
     y = torch.randint(0, n_classes, (batch_size,), generator=g).to(device)
     loss_fn = nn.CrossEntropyLoss()
 
