@@ -26,6 +26,14 @@ __all__ = ["check_block_sizes_32", "check_train_step", "check_model_choice", "ch
            "check_top_images"]
 
 
+def _safe_repr(value: Any, limit: int = 80) -> str:
+    try:
+        text = repr(value)
+    except Exception:                 # an object whose repr fails is still an answer to describe
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[:limit] + " ..."
+
+
 def _spatial_sizes(model: nn.Sequential, shape) -> tuple:
     sizes, x = [], torch.zeros(1, *shape)
     with torch.no_grad():
@@ -183,10 +191,10 @@ def check_model_choice(answer: Any, val_errors: Mapping[str, Sequence[float]],
     if is_stub(answer):
         return not_attempted(title, "replace the `...` with a tuple (variant name, epoch).")
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        return not_yet(title, f"expected a tuple (variant name, epoch), got {answer!r:.80}.")
+        return not_yet(title, f"expected a tuple (variant name, epoch), got {_safe_repr(answer)}.")
     name, epoch = answer
-    if name not in val_errors:
-        return not_yet(title, f"{name!r} is not one of the variants {sorted(val_errors)}.")
+    if not isinstance(name, str) or name not in val_errors:
+        return not_yet(title, f"{_safe_repr(name, 60)} is not one of the variants {sorted(val_errors)}.")
     ep = as_number(epoch)
     n_ep = len(val_errors[name])
     if ep is None or not float(ep).is_integer() or not 1 <= ep <= n_ep:
