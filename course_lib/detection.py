@@ -20,7 +20,7 @@ from ._checks import check_array, check_int
 
 __all__ = ["box_iou", "box_area", "nms", "batched_nms", "corners_to_normalized",
            "normalized_to_corners", "convolutionalize", "window_boxes", "sliding_windows",
-           "sliding_window_detect", "encode_grid_targets", "decode_grid", "grid_detection_loss",
+           "sliding_window_detect", "filter_detections", "encode_grid_targets", "decode_grid", "grid_detection_loss",
            "match_detections", "precision_recall", "average_precision", "mean_average_precision"]
 
 
@@ -173,6 +173,16 @@ def batched_nms(boxes, scores, labels, iou_threshold: float):
     keep = np.array(keep, np.int64)
     keep = keep[np.argsort(-s[keep], kind="stable")] if len(keep) else keep
     return _out(keep, t)
+
+
+def _fast_batched_nms(b: np.ndarray, s: np.ndarray, lab: np.ndarray, thr: float) -> np.ndarray:
+    """torchvision's compiled batched NMS on validated arrays; the same rule as :func:`batched_nms`
+    (the tests check that they agree), used inside the detection pipelines for speed."""
+    import torchvision.ops
+    if len(b) == 0:
+        return np.zeros(0, np.int64)
+    return torchvision.ops.batched_nms(torch.from_numpy(b), torch.from_numpy(s), torch.from_numpy(lab),
+                                       thr).numpy()
 
 
 def _size(name: str, value) -> Tuple[int, int]:
@@ -382,10 +392,13 @@ def sliding_window_detect(conv_model: nn.Module, image, *, window: int = 28, str
         Index of the background class.
     score_threshold, iou_threshold : float
     max_detections : int
+        Keep at most this many (the best-scoring ones).
 
     Returns
     -------
-    dict with ``boxes`` (D, 4), ``scores`` (D,), ``labels`` (D,) as NumPy arrays.
+    dict with ``boxes`` (D, 4), ``scores`` (D,), ``labels`` (D,) as NumPy arrays,
+    in decreasing order of score. ``iou_threshold=1.0`` skips NMS (use
+    :func:`filter_detections` later to try several thresholds).
 
     Examples
     --------
@@ -423,7 +436,38 @@ def sliding_window_detect(conv_model: nn.Module, image, *, window: int = 28, str
     b = np.concatenate(boxes).reshape(-1, 4)
     s = np.concatenate(scores).astype(np.float64)
     lab = np.concatenate(labels).astype(np.int64)
-    keep = batched_nms(b, s, lab, iou_threshold)[:max_detections] if len(b) else np.zeros(0, np.int64)
+    if iou_threshold >= 1.0:              # no suppression asked for: just rank by score
+        keep = np.argsort(-s, kind="stable")[:max_detections]
+    else:
+        keep = _fast_batched_nms(b, s, lab, iou_threshold)[:max_detections]
+    return {"boxes": b[keep], "scores": s[keep], "labels": lab[keep]}
+
+
+def filter_detections(detections: Dict[str, np.ndarray], *, score_threshold: float,
+                      iou_threshold: float) -> Dict[str, np.ndarray]:
+    """Keep the detections scoring at least ``score_threshold``, then class-wise NMS at ``iou_threshold``.
+
+    Lets a notebook run the expensive scan once (low threshold, no NMS:
+    ``iou_threshold=1.0``) and try several thresholds on the result.
+
+    Examples
+    --------
+    >>> d = {"boxes": np.array([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30]]),
+    ...      "scores": np.array([0.9, 0.8, 0.3]), "labels": np.array([1, 1, 1])}
+    >>> filter_detections(d, score_threshold=0.5, iou_threshold=0.5)["scores"]
+    array([0.9])
+    """
+    if not isinstance(detections, dict) or not {"boxes", "scores", "labels"} <= set(detections):
+        raise TypeError("detections must be a dict with 'boxes', 'scores' and 'labels', as returned by "
+                        "sliding_window_detect or decode_grid")
+    st = _threshold("score_threshold", score_threshold)
+    it = _threshold("iou_threshold", iou_threshold)
+    b, _ = _boxes("detections['boxes']", detections["boxes"])
+    s = _scores("detections['scores']", detections["scores"], len(b))
+    lab = np.asarray(detections["labels"]).astype(np.int64).reshape(-1)
+    keep = np.flatnonzero(s >= st)
+    if len(keep) and it < 1.0:
+        keep = keep[_fast_batched_nms(b[keep], s[keep], lab[keep], it)]
     return {"boxes": b[keep], "scores": s[keep], "labels": lab[keep]}
 
 
@@ -550,7 +594,7 @@ def decode_grid(output, *, image_size: int, score_threshold: float = 0.5, iou_th
         b = boxes[i].reshape(4, -1).T[keep].double().numpy()
         s = score[i].ravel()[keep].double().numpy()
         lab = cls[i].ravel()[keep].numpy().astype(np.int64)
-        k = batched_nms(b, s, lab, iou_threshold) if len(b) else np.zeros(0, np.int64)
+        k = _fast_batched_nms(b, s, lab, iou_threshold)
         results.append({"boxes": b[k], "scores": s[k], "labels": lab[k]})
     return results
 

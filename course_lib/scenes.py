@@ -347,11 +347,13 @@ def object_crops(scenes: Scenes, *, size: int = 28, background_per_scene: int = 
                  jitter: float = 0.1, seed: int = 0) -> Tuple[np.ndarray, np.ndarray]:
     """Crops for a window classifier: every object, and background windows, resized to ``size``.
 
-    An object crop is a square window around its box, ``size / 20`` times the
-    box's longer side (so the digit fills the central 20/28 as in MNIST), moved
-    by up to ``jitter`` of its side. Background crops are random square windows
-    of 14 to 50 pixels whose IoU with every object's window is below 0.2; they
-    get class 10.
+    An object's window is its box enlarged by ``size / 20`` along each axis, so
+    that after resizing to ``size`` x ``size`` the box fills the central 20 x 20
+    pixels, as a digit fills MNIST's 28 x 28 frame (boxes that are not square are
+    stretched, which is what a scan over aspect ratios does too). Each window
+    moves by up to ``jitter`` of its size. Background crops are random windows
+    (14 to 50 pixels, aspect 0.7 to 1.4) whose IoU with every object's window is
+    below 0.2; they get class 10.
 
     Parameters
     ----------
@@ -360,7 +362,7 @@ def object_crops(scenes: Scenes, *, size: int = 28, background_per_scene: int = 
         Side of the returned crops.
     background_per_scene : int
     jitter : float
-        Largest shift of an object window, as a fraction of its side, in [0, 0.5].
+        Largest shift of an object window, as a fraction of its size, in [0, 0.5].
     seed : int
 
     Returns
@@ -387,34 +389,38 @@ def object_crops(scenes: Scenes, *, size: int = 28, background_per_scene: int = 
     S = scenes.images.shape[-1]
     crops, labs = [], []
 
-    def crop(img, x0, y0, side):
+    def crop(img, x0, y0, w, h):
         # windows may stick out of the canvas: pad with zeros (the dark background)
-        pad = int(np.ceil(side)) + 2
+        pad = int(np.ceil(max(w, h))) + 2
         big = np.pad(img, pad)
-        x0i, y0i, s_i = int(round(x0)) + pad, int(round(y0)) + pad, max(1, int(round(side)))
-        return _resize_bilinear(big[y0i:y0i + s_i, x0i:x0i + s_i], size, size)
+        x0i, y0i = int(round(x0)) + pad, int(round(y0)) + pad
+        wi, hi = max(1, int(round(w))), max(1, int(round(h)))
+        return _resize_bilinear(big[y0i:y0i + hi, x0i:x0i + wi], size, size)
 
     for i in range(len(scenes)):
         img = scenes.images[i, 0].astype(np.float32)
         windows = []
         for box, c in zip(scenes.boxes[i], scenes.labels[i]):
-            side = max(box[2] - box[0], box[3] - box[1]) * size / 20.0
-            cx = (box[0] + box[2]) / 2 + rng.uniform(-jitter, jitter) * side
-            cy = (box[1] + box[3]) / 2 + rng.uniform(-jitter, jitter) * side
-            windows.append([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2])
-            crops.append(crop(img, cx - side / 2, cy - side / 2, side))
+            w = (box[2] - box[0]) * size / 20.0
+            h = (box[3] - box[1]) * size / 20.0
+            cx = (box[0] + box[2]) / 2 + rng.uniform(-jitter, jitter) * w
+            cy = (box[1] + box[3]) / 2 + rng.uniform(-jitter, jitter) * h
+            windows.append([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+            crops.append(crop(img, cx - w / 2, cy - h / 2, w, h))
             labs.append(int(c))
         windows = np.array(windows, np.float32).reshape(-1, 4)
         made = 0
         for _try in range(50 * max(1, background_per_scene)):
             if made == background_per_scene:
                 break
-            side = rng.uniform(14, 50)
-            x0, y0 = rng.uniform(-side / 4, S - 3 * side / 4, 2)
-            win = np.array([x0, y0, x0 + side, y0 + side], np.float32)
+            h = rng.uniform(14, 50)
+            w = h * np.exp(rng.uniform(np.log(0.7), np.log(1.4)))
+            x0 = rng.uniform(-w / 4, S - 3 * w / 4)
+            y0 = rng.uniform(-h / 4, S - 3 * h / 4)
+            win = np.array([x0, y0, x0 + w, y0 + h], np.float32)
             if len(windows) and _iou_one(win, windows).max() >= 0.2:
                 continue
-            crops.append(crop(img, x0, y0, side))
+            crops.append(crop(img, x0, y0, w, h))
             labs.append(10)
             made += 1
     x = np.clip(np.array(crops, np.float32) + 0.5, 0, 255).astype(np.uint8)[:, None]

@@ -200,3 +200,15 @@ def test_map_perfect_and_empty():
         det.mean_average_precision(perfect, gt, num_classes=1)
     with pytest.raises(ValueError, match="same images"):
         det.mean_average_precision(perfect, gt + gt, num_classes=2)
+
+
+@settings(max_examples=scaled(60))
+@given(boxes(max_n=40), st.floats(0.0, 0.99), st.integers(0, 2**32 - 1))
+def test_pipeline_nms_equals_ours(b, thr, seed):
+    rng = np.random.default_rng(seed)
+    scores = rng.permutation(len(b)) / max(1, len(b)) + 0.01
+    labels = rng.integers(0, 3, len(b))
+    d = det.filter_detections({"boxes": b, "scores": scores, "labels": labels}, score_threshold=0.0,
+                              iou_threshold=thr)
+    keep = det.batched_nms(b, scores, labels, thr)
+    np.testing.assert_array_equal(d["scores"], scores[keep])
