@@ -275,9 +275,9 @@ def check_imbalanced_scores(answer: Any) -> Result:
     except Exception:
         n = None
     if n is not None and n != 3 and not isinstance(answer, str):
-        return check_value(ex, answer, (pa, miou, dice_d), what="your three numbers",
+        return check_value(ex, answer, (pa, miou, dice_d), what="each of your three numbers",
                            hint="give three numbers: (pixel accuracy, mean IoU, Dice of the digit class)")
     return check_value(ex, answer, (pa, miou, dice_d), rtol=0, atol=0.002, mistakes=mistakes,
-                       what="your three numbers",
+                       what="each of your three numbers",
                        hint="write the 2 x 2 confusion matrix first: rows are the truth, columns the prediction",
                        hints=["IoU of a class = diagonal entry / (row sum + column sum - diagonal entry)"])
