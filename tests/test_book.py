@@ -58,7 +58,7 @@ UNWANTED_OUTPUT = re.compile(r"\w+\(children=\(|Error displaying widget|UserWarn
 def test_stored_outputs_show_no_widget_reprs_warnings_or_numpy_glue(path):
     for i, cell in enumerate(_cells(path)):
         for out in cell.get("outputs", []):
-            texts = [out.get("text", "")] + [v for k, v in out.get("data", {}).items() if k == "text/plain"]
+            texts = [out.get("text", "")] + [v for k, v in out.get("data", {}).items() if k.endswith("text/plain")]
             for text in texts:
                 text = "".join(text) if isinstance(text, list) else text
                 match = UNWANTED_OUTPUT.search(text)
