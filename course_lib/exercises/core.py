@@ -954,6 +954,8 @@ def check_experiment(exercise: str, results: Any, required: Iterable[Any], *,
     >>> reset_hints()
     >>> check_experiment("Exercise 0.1: demo", {"with": 0.1}, ["with", "without"]).status
     'fail'
+    >>> check_experiment("Exercise 0.1: demo", {"with": ..., "without": ...}, ["with", "without"]).status
+    'not attempted'
     >>> check_experiment("Exercise 0.1: demo", {"a": 0.2, "b": 1.5}, ["a", "b"],
     ...                  ranges={"b": (0, 1)}).status
     'fail'
@@ -963,6 +965,9 @@ def check_experiment(exercise: str, results: Any, required: Iterable[Any], *,
     if not isinstance(results, Mapping):
         return not_yet(exercise, f"expected a dict {{key: measured number}}, got {_kind(results)}.")
     required = list(required)
+    if required and all(k in results and is_stub(results[k]) for k in required):
+        # the stub dict of the student edition ({"features": ..., "gram": ...}): nothing measured yet
+        return not_attempted(exercise, "run your experiment and fill in the results dict.")
     missing = [k for k in required if k not in results]
     if missing:
         have = list(results.keys())[:8]
