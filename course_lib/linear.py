@@ -317,7 +317,7 @@ def linear_classifier(input_shape: Sequence[int], num_classes: int, *, seed: int
     Returns
     -------
     nn.Sequential
-        Maps (N, *input_shape) to scores (N, K); ``model[1].weight`` is W, shape (K, D).
+        Maps ``(N, *input_shape)`` to scores (N, K); ``model[1].weight`` is W, shape (K, D).
 
     Examples
     --------

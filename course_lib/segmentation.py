@@ -72,7 +72,7 @@ def pixel_accuracy(pred, target, *, ignore_index: Optional[int] = None) -> float
 
 
 def per_class_iou(pred, target, num_classes: int, *, ignore_index: Optional[int] = None) -> np.ndarray:
-    """IoU of each class: |pred = c and target = c| / |pred = c or target = c|; NaN if c is absent in both.
+    """IoU of each class: ``|pred = c and target = c| / |pred = c or target = c|``; NaN if c is absent in both.
 
     Examples
     --------
@@ -98,7 +98,7 @@ def mean_iou(pred, target, num_classes: int, *, ignore_index: Optional[int] = No
 
 
 def dice(pred, target, num_classes: int, *, ignore_index: Optional[int] = None) -> np.ndarray:
-    """Dice coefficient of each class, 2 |A and B| / (|A| + |B|) = 2 IoU / (1 + IoU); NaN if absent in both.
+    """Dice coefficient of each class, ``2 |A and B| / (|A| + |B|) = 2 IoU / (1 + IoU)``; NaN if absent in both.
 
     Examples
     --------

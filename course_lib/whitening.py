@@ -175,7 +175,7 @@ def fast_ica(X: np.ndarray, n_components: int, *, seed: int = 0, max_iter: int =
         Seed of the random initial rotation.
     max_iter : int
     tol : float
-        Stop when every row of W turns by less than this (1 - |cos| < tol).
+        Stop when every row of W turns by less than this (``1 - |cos| < tol``).
     eps : float
         Added to the PCA eigenvalues before whitening.
 
@@ -453,7 +453,7 @@ def fast_ica(X: np.ndarray, n_components: int, *, seed: int = 0, max_iter: int =
         Seed of the random initial rotation.
     max_iter : int
     tol : float
-        Stop when every row of W turns by less than this (1 - |cos| < tol).
+        Stop when every row of W turns by less than this (``1 - |cos| < tol``).
     eps : float
         Added to the PCA eigenvalues before whitening.
 

@@ -91,3 +91,43 @@ def test_built_pages_need_no_network():
         text = page.read_text(errors="ignore")
         found = external.findall(text)
         assert not found, f"{page.relative_to(html_dir)} loads something from the network: {found[:2]}"
+
+
+@pytest.mark.skipif(not SYLLABUS.exists(), reason="../shared/SYLLABUS.md is not beside this checkout")
+def test_errata_appendix_lists_every_erratum_and_links_to_existing_cells():
+    errata = (ROOT / "book" / "errata.md").read_text()
+    items = re.findall(r"\[(E\d+)\]", SYLLABUS.read_text())
+    rows = re.findall(r"^\| (E\d+) \|", errata, re.M)
+    assert rows == items, f"the appendix must have one row per erratum, in order: {items}, got {rows}"
+    markdown = "\n".join("".join(c["source"]) for nb in NOTEBOOKS for c in _cells(nb)
+                         if c["cell_type"] == "markdown")
+    targets = set(re.findall(r"^\(([\w-]+)\)=$", markdown, re.M))
+    for label in re.findall(r"\{ref\}`[^`<]*<([\w-]+)>`", errata):
+        assert label in targets, f"book/errata.md links to ({label})=, which no notebook defines"
+
+
+def test_api_reference_documents_every_public_module():
+    import pkgutil
+
+    api = (ROOT / "book" / "api.md").read_text()
+    listed = re.findall(r"^\.\. automodule:: (course_lib\.[\w.]+)$", api, re.M)
+    assert len(listed) == len(set(listed)), "a module is listed twice in book/api.md"
+    public = [m.name for m in pkgutil.walk_packages(course_lib.__path__, "course_lib.")
+              if not any(part.startswith("_") for part in m.name.split("."))]
+    # Packages re-export their modules' names: the modules are documented, not the packages. The checks of
+    # each chapter are documented through exercises.core (their docstrings are the exercises' hints).
+    skip = {"course_lib.viz", "course_lib.widgets", "course_lib.exercises"}
+    wanted = [m for m in public if m not in skip and not (m.startswith("course_lib.exercises.")
+                                                          and m != "course_lib.exercises.core")]
+    missing = sorted(set(wanted) - set(listed))
+    assert not missing, f"modules missing from book/api.md: {missing}"
+    assert not set(listed) - set(public), "book/api.md lists a module that does not exist"
+
+
+def test_instructors_chapter_table_is_up_to_date():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "chapter_table.py"), "--check"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
