@@ -30,9 +30,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._checks import check_int
-from .models import PaddedPool2d, PartialConv2d, Subsampling2d
+from .models import PaddedPool2d, PartialConv2d, Subsampling2d, UntiedConv2d
 
-__all__ = ["LayerCost", "CostTable", "layer_costs"]
+__all__ = ["LayerCost", "CostTable", "layer_costs", "flop_counter_macs", "group_costs", "layer_letters"]
 
 COLUMNS = ("name", "kind", "output_shape", "units", "connections", "weights", "macs")
 
@@ -205,6 +205,16 @@ def _row(name: str, module: nn.Module, x: torch.Tensor, y: torch.Tensor,
         return LayerCost(name, "partial conv", out_shape, units, connections, weights,
                          positions * n_kernels * k * k)
 
+    if isinstance(module, UntiedConv2d):
+        k, st = module.kernel_size, module.stride
+        per_map_taps = _valid_taps(x.shape[2], x.shape[3], (k, k), st, 1, (0, 0, 0, 0))
+        n_kernels = len(module.in_index)
+        positions = out_shape[1] * out_shape[2]
+        connections = per_map_taps * n_kernels + units * b         # one bias connection per unit
+        weights = module.weight.numel() + module.bias.numel() * b
+        return LayerCost(name, "conv, untied bias", out_shape, units, connections, weights,
+                         positions * n_kernels * k * k)
+
     if isinstance(module, Subsampling2d):
         k = module.kernel_size
         connections = units * (k * k + b)
@@ -220,14 +230,22 @@ def _row(name: str, module: nn.Module, x: torch.Tensor, y: torch.Tensor,
             ph, pw = _pair(module.padding)
             dil, pads = _pair(getattr(module, "dilation", 1)), (ph, ph, pw, pw)
             kind = "max pool" if isinstance(module, nn.MaxPool2d) else "avg pool"
-        per_map = None if getattr(module, "ceil_mode", False) else \
-            _valid_taps(x.shape[2], x.shape[3], kk, st, dil, pads)
-        connections = None if per_map is None else per_map * out_shape[0]
+        if getattr(module, "ceil_mode", False):
+            # ceil mode lets the last window hang over the bottom/right edge: pad with "nothing" there
+            need = [(o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(out_shape[1:], st, dil, kk)]
+            extra_h = max(0, need[0] - (x.shape[2] + pads[0] + pads[1]))
+            extra_w = max(0, need[1] - (x.shape[3] + pads[2] + pads[3]))
+            pads = (pads[0], pads[1] + extra_h, pads[2], pads[3] + extra_w)
+        per_map = _valid_taps(x.shape[2], x.shape[3], kk, st, dil, pads)
+        connections = per_map * out_shape[0]
         return LayerCost(name, kind, out_shape, units, connections, 0, 0)
 
     if isinstance(module, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
         kind = "avg pool" if isinstance(module, nn.AdaptiveAvgPool2d) else "max pool"
-        return LayerCost(name, kind, out_shape, units, None, 0, 0)
+        # torch's adaptive windows: rows floor(i H / out) to ceil((i + 1) H / out)
+        spans = [sum(-(-(i + 1) * n // o) - (i * n) // o for i in range(o))
+                 for n, o in zip(x.shape[2:], out_shape[1:])]
+        return LayerCost(name, kind, out_shape, units, spans[0] * spans[1] * out_shape[0], 0, 0)
 
     if isinstance(module, nn.Linear):
         has_bias = module.bias is not None
@@ -330,3 +348,155 @@ def layer_costs(model: nn.Module, input_shape: Sequence[int], *, count_bias: boo
             h.remove()
         model.train(was_training)
     return CostTable(rows, count_bias=count_bias, input_shape=shape)
+
+
+def _check_model_shape(model, input_shape) -> Tuple[int, int, int]:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}; pass e.g. "
+                        f"course_lib.models.lenet5()")
+    if not isinstance(input_shape, (tuple, list, torch.Size)):
+        raise TypeError(f"input_shape must be a tuple (C, H, W), got {input_shape!r} of type "
+                        f"{type(input_shape).__name__}; pass e.g. input_shape=(3, 224, 224)")
+    shape = tuple(check_int(f"input_shape[{i}]", v, minimum=1) for i, v in enumerate(input_shape))
+    if len(shape) != 3:
+        raise ValueError(f"input_shape must be (C, H, W), got input_shape={shape}; e.g. (3, 224, 224)")
+    return shape
+
+
+def flop_counter_macs(model: nn.Module, input_shape: Sequence[int]) -> Dict[str, int]:
+    """Multiply-adds per image as PyTorch's ``FlopCounterMode`` counts them: its FLOPs / 2.
+
+    ``torch.utils.flop_counter.FlopCounterMode`` counts a multiply-add as 2
+    floating-point operations and, for convolutions and matrix products, leaves
+    biases out: so its FLOPs / 2 should equal the ``macs`` of the conv and
+    linear rows of :func:`layer_costs`. An independent check of that table.
+
+    Parameters
+    ----------
+    model : nn.Module
+    input_shape : (C, H, W)
+
+    Returns
+    -------
+    dict
+        ``{"conv": ..., "linear": ..., "total": ...}`` multiply-adds (FLOPs / 2) for
+        one image; ``total`` includes every operation the counter knows.
+
+    Examples
+    --------
+    >>> flop_counter_macs(nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(8, 3)), (1, 4, 4))
+    {'conv': 72, 'linear': 24, 'total': 96}
+    """
+    shape = _check_model_shape(model, input_shape)
+    from torch.utils.flop_counter import FlopCounterMode
+
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else torch.device("cpu")
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            model(torch.zeros(1, *shape, device=device))
+    finally:
+        model.train(was_training)
+    per_op = counter.get_flop_counts().get("Global", {})
+    conv = sum(v for op, v in per_op.items() if "convolution" in str(op))
+    linear = sum(v for op, v in per_op.items() if "mm" in str(op))      # addmm, mm, bmm
+    return {"conv": int(conv) // 2, "linear": int(linear) // 2, "total": int(counter.get_total_flops()) // 2}
+
+
+def group_costs(table: CostTable, depth: int = 1, *, model: Optional[nn.Module] = None) -> CostTable:
+    """Sum a cost table over blocks: rows whose names share their first ``depth`` dotted parts.
+
+    Networks such as GoogLeNet (``inception3a.branch2.0.conv``) or ResNet
+    (``layer1.0.conv1``) have dozens of layers; grouped by their first name part
+    they read as one row per block.
+
+    Parameters
+    ----------
+    table : CostTable
+        From :func:`layer_costs`.
+    depth : int
+        How many leading parts of the dotted names form a group (>= 1).
+    model : nn.Module, optional
+        The model the table was made from. With it, each block's output shape
+        is the block module's real output (an Inception block concatenates its
+        branches); without it, the shape of the block's last row.
+
+    Returns
+    -------
+    CostTable
+        One row per group in forward order, kind ``"block"`` for groups of more
+        than one row (or the row's own kind), and the columns summed (None
+        where a summed row has None). ``units`` is summed over the block's
+        layers (batch norm outputs included).
+
+    Examples
+    --------
+    >>> t = layer_costs(nn.Sequential(nn.Sequential(nn.Conv2d(1, 2, 3), nn.Conv2d(2, 2, 3)),
+    ...                               nn.Conv2d(2, 1, 1)), (1, 6, 6))
+    >>> [(r.name, r.weights) for r in group_costs(t)]
+    [('0', 58), ('1', 3)]
+    """
+    if not isinstance(table, CostTable):
+        raise TypeError(f"table must be a CostTable from layer_costs, got {type(table).__name__}")
+    depth = check_int("depth", depth, minimum=1)
+    groups: "Dict[str, List[LayerCost]]" = {}
+    for row in table:
+        key = ".".join(row.name.split(".")[:depth])
+        groups.setdefault(key, []).append(row)
+
+    def total(rows, col):
+        values = [getattr(r, col) for r in rows]
+        return None if any(v is None for v in values) else int(sum(values))
+
+    shapes = {key: rows[-1].output_shape for key, rows in groups.items()}
+    if model is not None:
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be the nn.Module the table was made from, got {type(model).__name__}")
+        modules = dict(model.named_modules())
+        handles = [modules[key].register_forward_hook(
+            lambda m, i, o, key=key: shapes.__setitem__(key, tuple(o.shape[1:])))
+            for key in groups if key in modules and isinstance(modules[key], nn.Module)]
+        was_training = model.training
+        param = next(model.parameters(), None)
+        try:
+            model.eval()
+            with torch.no_grad():
+                model(torch.zeros(1, *table.input_shape,
+                                  device=param.device if param is not None else "cpu"))
+        finally:
+            for h in handles:
+                h.remove()
+            model.train(was_training)
+    out = [LayerCost(key, rows[0].kind if len(rows) == 1 else "block", shapes[key],
+                     total(rows, "units"), total(rows, "connections"), total(rows, "weights"),
+                     total(rows, "macs"))
+           for key, rows in groups.items()]
+    return CostTable(out, count_bias=table.count_bias, input_shape=table.input_shape)
+
+
+def layer_letters(table: CostTable) -> str:
+    """The layer sequence of a cost table as letters: C conv, P pool, F fully connected.
+
+    Written for the slides' pattern ``[(CONV-RELU)*N-POOL?]*M-(FC-RELU)*K``: a
+    regular expression on this string says whether a *chain* of layers follows
+    it. Other weighted layers (batch norm, ...) are left out; padding too.
+
+    Examples
+    --------
+    >>> from course_lib.models import lenet5
+    >>> layer_letters(layer_costs(lenet5("dense_c3"), (1, 32, 32)))
+    'CPCPCFF'
+    """
+    if not isinstance(table, CostTable):
+        raise TypeError(f"table must be a CostTable from layer_costs, got {type(table).__name__}")
+    letters = []
+    for row in table:
+        if "conv" in row.kind:
+            letters.append("C")
+        elif "pool" in row.kind or row.kind == "subsampling":
+            letters.append("P")
+        elif row.kind == "linear":
+            letters.append("F")
+    return "".join(letters)

@@ -16,6 +16,8 @@ builder                   source                                     parameters
 ``lenet5("dense_c3")``    Grosse, CSC321 lecture 5, Table 1          61,696
 ``buduma_mnist()``        Buduma, *Fundamentals of DL*, ch. 5        3,274,634
 ``buduma_cifar()``        Buduma, ch. 5 (no batch norm)              1,068,298
+``lenet1989()``           LeCun et al. 1989 (zip codes, USPS)        9,760
+``alexnet2012()``         Krizhevsky et al. 2012 (two GPUs)          60,965,224
 ========================  =========================================  ===========
 """
 from __future__ import annotations
@@ -32,7 +34,8 @@ from ._checks import check_int
 
 __all__ = ["forsyth_mnist", "forsyth_cifar", "lenet5", "buduma_mnist", "buduma_cifar",
            "LECUN_C3_TABLE", "PartialConv2d", "Subsampling2d", "PaddedPool2d", "ScaledTanh",
-           "he_init_", "MODEL_BUILDERS"]
+           "he_init_", "MODEL_BUILDERS", "UntiedConv2d", "LECUN_1989_H2_TABLE", "lenet1989",
+           "alexnet2012"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -517,3 +520,164 @@ MODEL_BUILDERS = {
     "buduma_mnist": (buduma_mnist, (1, 28, 28)),
     "buduma_cifar": (buduma_cifar, (3, 24, 24)),
 }
+
+
+# ----------------------------------------------------------------------------------------------
+# Architectures of the history chapter: LeNet-1989 and the 2012 AlexNet
+
+class UntiedConv2d(nn.Module):
+    """A strided convolution with shared kernels but one bias per *unit* (LeCun et al. 1989).
+
+    LeCun's 1989 zip-code network shares the kernel weights across positions but
+    gives every unit its own bias ("untied" biases), so the bias has shape
+    (C_out, H_out, W_out). With ``table`` output map ``j`` reads only the input
+    maps ``table[j]`` (as :class:`PartialConv2d`); without it every map reads all.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        ``out_channels`` must equal ``len(table)`` when a table is given.
+    kernel_size, stride : int
+    output_size : int
+        H_out = W_out (the untied bias needs it at build time).
+    table : sequence of sequences of int, optional
+
+    Examples
+    --------
+    >>> h1 = UntiedConv2d(1, 12, 5, stride=2, output_size=8)
+    >>> sum(p.numel() for p in h1.parameters()), tuple(h1(torch.zeros(1, 1, 20, 20)).shape)
+    (1068, (1, 12, 8, 8))
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, *, stride: int = 1,
+                 output_size: int, table: Optional[Sequence[Sequence[int]]] = None):
+        super().__init__()
+        self.in_channels = check_int("in_channels", in_channels, minimum=1)
+        self.out_channels = check_int("out_channels", out_channels, minimum=1)
+        self.kernel_size = check_int("kernel_size", kernel_size, minimum=1)
+        self.stride = check_int("stride", stride, minimum=1)
+        self.output_size = check_int("output_size", output_size, minimum=1)
+        if table is None:
+            table = [list(range(in_channels))] * out_channels
+        if not isinstance(table, (tuple, list)) or len(table) != out_channels:
+            raise ValueError(f"table must list the input maps of each of the {out_channels} output maps, "
+                             f"got {table!r}; pass one list per output map or table=None")
+        out_idx, in_idx = [], []
+        for j, maps in enumerate(table):
+            maps = list(maps)
+            if not maps or any(not isinstance(m, int) or not 0 <= m < in_channels for m in maps) \
+                    or len(set(maps)) != len(maps):
+                raise ValueError(f"table[{j}] must list distinct input maps in 0..{in_channels - 1}, "
+                                 f"got {maps!r}; fix that row of the table")
+            out_idx += [j] * len(maps)
+            in_idx += maps
+        self.table = tuple(tuple(m) for m in table)
+        self.register_buffer("out_index", torch.tensor(out_idx), persistent=False)
+        self.register_buffer("in_index", torch.tensor(in_idx), persistent=False)
+        self.weight = nn.Parameter(torch.empty(len(out_idx), kernel_size, kernel_size))
+        self.bias = nn.Parameter(torch.empty(out_channels, output_size, output_size))
+        with torch.no_grad():            # LeCun 1989: U(-2.4/F, 2.4/F), F the fan-in of the unit
+            fan_in = self.kernel_size ** 2 * len(self.table[0])
+            self.weight.uniform_(-2.4 / fan_in, 2.4 / fan_in)
+            self.bias.uniform_(-2.4 / fan_in, 2.4 / fan_in)
+
+    def full_weight(self) -> torch.Tensor:
+        """The (C_out, C_in, k, k) kernel block, zero where there is no connection."""
+        k = self.kernel_size
+        w = self.weight.new_zeros(self.out_channels, self.in_channels, k, k)
+        return w.index_put((self.out_index, self.in_index), self.weight)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.conv2d(x, self.full_weight(), stride=self.stride)
+        if y.shape[-2:] != self.bias.shape[-2:]:
+            raise ValueError(f"the output is {tuple(y.shape[-2:])}, but the untied bias was built for "
+                             f"output_size={self.output_size}; check the input size")
+        return y + self.bias
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, kernels={len(self.in_index)}, untied bias "
+                f"{tuple(self.bias.shape)}")
+
+
+#: LeNet-1989's H2: each of the 12 maps reads 8 of the 12 H1 maps. The paper gives the count, not
+#: the table; this one (map j reads maps j, j+1, ..., j+7 modulo 12) is the book's choice.
+LECUN_1989_H2_TABLE: Tuple[Tuple[int, ...], ...] = tuple(
+    tuple(sorted((j + i) % 12 for i in range(8))) for j in range(12))
+
+
+def lenet1989(*, seed: Optional[int] = None) -> nn.Sequential:
+    """LeCun et al. 1989's zip-code network ("Net-1" of Grosse's Table 2), on 16 x 16 digits.
+
+    Input (N, 1, 16, 16) in [-1, 1] (background -1). H1: 12 maps of 8 x 8, 5 x 5
+    kernels with stride 2 on the input padded by 2 with the background value;
+    H2: 12 maps of 4 x 4, 5 x 5 kernels with stride 2 on H1 padded by 2, each
+    map reading 8 of the 12 H1 maps (:data:`LECUN_1989_H2_TABLE`); H3: 30 units
+    fully connected; 10 outputs. Kernels are shared, biases are one per unit
+    (:class:`UntiedConv2d`), LeCun's scaled tanh after every hidden layer.
+    The paper's counts: 1,256 units (input included), 64,660 connections,
+    9,760 independent parameters. Output: logits (N, 10).
+
+    Examples
+    --------
+    >>> from course_lib.training import count_parameters
+    >>> count_parameters(lenet1989())
+    9760
+    >>> tuple(lenet1989(seed=0)(torch.zeros(2, 1, 16, 16)).shape)
+    (2, 10)
+    """
+    return _build(seed, lambda: _named(
+        ("pad1", nn.ConstantPad2d(2, -1.0)),                                   # 16 -> 20
+        ("H1", UntiedConv2d(1, 12, 5, stride=2, output_size=8)),               # 20 -> 8
+        ("H1_act", ScaledTanh()),
+        ("pad2", nn.ZeroPad2d(2)),                                             # 8 -> 12
+        ("H2", UntiedConv2d(12, 12, 5, stride=2, output_size=4, table=LECUN_1989_H2_TABLE)),  # 12 -> 4
+        ("H2_act", ScaledTanh()),
+        ("flatten", nn.Flatten()),
+        ("H3", nn.Linear(12 * 4 * 4, 30)), ("H3_act", ScaledTanh()),
+        ("output", nn.Linear(30, 10)),
+    ))
+
+
+def alexnet2012(num_classes: int = 1000, *, seed: Optional[int] = None, dropout: float = 0.5) -> nn.Sequential:
+    """The AlexNet of Krizhevsky, Sutskever and Hinton (2012), with its two-GPU grouping.
+
+    Input (N, 3, 227, 227): the paper says 224 x 224, but only 227 gives its
+    55 x 55 first layer with an 11 x 11, stride-4 kernel and no padding. Layers:
+    conv1 96 x 11 x 11 s4 (48 kernels per GPU, both read the whole image), ReLU,
+    local response normalisation, max pool 3 s2; conv2 256 x 5 x 5 p2 with
+    ``groups=2`` (each GPU's 128 kernels read only its own 48 maps), ReLU, LRN,
+    max pool; conv3 384 x 3 x 3 p1 reading all 256 maps (the GPUs talk here);
+    conv4 384 and conv5 256, 3 x 3 p1, ``groups=2``; max pool; fully connected
+    4,096, 4,096 (dropout before each) and ``num_classes``.
+    60,965,224 parameters for 1,000 classes (torchvision's one-GPU
+    ``alexnet`` has 64 first-layer kernels and 61,100,840).
+
+    Examples
+    --------
+    >>> from course_lib.training import count_parameters
+    >>> count_parameters(alexnet2012())
+    60965224
+    >>> alexnet2012().conv2.groups, alexnet2012().conv1.out_channels
+    (2, 96)
+    """
+    check_int("num_classes", num_classes, minimum=1)
+    dropout = _check_prob("dropout", dropout)
+
+    def lrn():
+        return nn.LocalResponseNorm(size=5, alpha=1e-4, beta=0.75, k=2.0)     # the paper's constants
+
+    return _build(seed, lambda: _named(
+        ("conv1", nn.Conv2d(3, 96, 11, stride=4)), ("relu1", nn.ReLU(inplace=True)),   # 227 -> 55
+        ("norm1", lrn()), ("pool1", nn.MaxPool2d(3, 2)),                                # 55 -> 27
+        ("conv2", nn.Conv2d(96, 256, 5, padding=2, groups=2)), ("relu2", nn.ReLU(inplace=True)),
+        ("norm2", lrn()), ("pool2", nn.MaxPool2d(3, 2)),                                # 27 -> 13
+        ("conv3", nn.Conv2d(256, 384, 3, padding=1)), ("relu3", nn.ReLU(inplace=True)),
+        ("conv4", nn.Conv2d(384, 384, 3, padding=1, groups=2)), ("relu4", nn.ReLU(inplace=True)),
+        ("conv5", nn.Conv2d(384, 256, 3, padding=1, groups=2)), ("relu5", nn.ReLU(inplace=True)),
+        ("pool5", nn.MaxPool2d(3, 2)),                                                  # 13 -> 6
+        ("flatten", nn.Flatten()),
+        ("drop6", nn.Dropout(dropout)), ("fc6", nn.Linear(256 * 6 * 6, 4096)), ("relu6", nn.ReLU(inplace=True)),
+        ("drop7", nn.Dropout(dropout)), ("fc7", nn.Linear(4096, 4096)), ("relu7", nn.ReLU(inplace=True)),
+        ("fc8", nn.Linear(4096, num_classes)),
+    ))
