@@ -89,3 +89,14 @@ def test_image_pairs():
     assert len(fig.axes) == 2 and fig.axes[1].get_title() == "dream"
     with pytest.raises(ValueError):
         vi.show_image_pairs({"x": np.zeros((5, 6))})
+
+
+def test_picker_html_embeds_every_picture():
+    pngs = {"unit <1>": vi.figure_png(plt.figure(figsize=(1, 1))), "unit 2": vi.figure_png(plt.figure())}
+    html = vi.picker_html(pngs, label="unit", element_id="ex1")
+    assert html.count("<option") == 2 and html.count("data:image/png;base64,") == 2
+    assert "unit &lt;1&gt;" in html and "display:block" in html and html.count("display:none") == 1
+    with pytest.raises(ValueError, match="element_id"):
+        vi.picker_html(pngs, element_id="1 bad")
+    with pytest.raises(TypeError, match="PNG"):
+        vi.picker_html({"a": b"GIF89a"})

@@ -14,7 +14,8 @@ from matplotlib.figure import Figure
 from .._checks import check_array, check_int
 
 __all__ = ["show_rgb_filters", "show_patch_rows", "show_cam_overlays", "plot_score_comparison",
-           "plot_ascent", "plot_embedding", "plot_embedding_thumbnails", "show_image_pairs"]
+           "plot_ascent", "plot_embedding", "plot_embedding_thumbnails", "show_image_pairs", "figure_png",
+           "picker_html"]
 
 
 def _np(a) -> np.ndarray:
@@ -304,3 +305,73 @@ def show_image_pairs(images: Mapping[str, object], *, title: Optional[str] = Non
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def figure_png(fig: Figure, *, dpi: int = 80) -> bytes:
+    """A figure as PNG bytes (and closes it), for :func:`picker_html`.
+
+    Examples
+    --------
+    >>> figure_png(plt.figure(figsize=(1, 1)))[:4]
+    b'\\x89PNG'
+    """
+    import io
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    dpi = check_int("dpi", dpi, minimum=10)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def picker_html(pictures: Mapping[str, bytes], *, label: str = "show", element_id: str = "picker") -> str:
+    """A self-contained HTML explorer: a drop-down list that switches between pre-rendered PNG pictures.
+
+    It needs no running kernel, so it works in the published (static) book as
+    well as in Jupyter: every picture is embedded (base64) and a few lines of
+    JavaScript show the one selected.
+
+    Parameters
+    ----------
+    pictures : dict of str -> PNG bytes
+        Option label -> picture (see :func:`figure_png`), in display order.
+    label : str
+        Text in front of the list.
+    element_id : str
+        A prefix for the HTML ids (letters, digits, ``-`` and ``_``), unique on the page.
+
+    Returns
+    -------
+    str
+        Display it with ``IPython.display.HTML``.
+
+    Examples
+    --------
+    >>> html = picker_html({"a": b"\\x89PNG1", "b": b"\\x89PNG2"}, element_id="demo")
+    >>> html.count("<option"), html.count("<img")
+    (2, 2)
+    """
+    import base64
+    import html as _html
+    import re
+    if not isinstance(pictures, Mapping) or not pictures:
+        raise TypeError("pictures must be a non-empty dict label -> PNG bytes")
+    if not isinstance(element_id, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", element_id):
+        raise ValueError(f"element_id must start with a letter and hold only letters, digits, - and _, "
+                         f"got {element_id!r}")
+    options, imgs = [], []
+    for i, (name, png) in enumerate(pictures.items()):
+        if not isinstance(png, (bytes, bytearray)) or not bytes(png).startswith(b"\x89PNG"):
+            raise TypeError(f"pictures[{name!r}] must be PNG bytes (use figure_png(fig))")
+        options.append(f'<option value="{i}">{_html.escape(str(name))}</option>')
+        data = base64.b64encode(bytes(png)).decode("ascii")
+        imgs.append(f'<img id="{element_id}-{i}" src="data:image/png;base64,{data}" alt="{_html.escape(str(name))}"'
+                    f' style="display:{"block" if i == 0 else "none"};max-width:100%">')
+    script = (f"<script>(function(){{var s=document.getElementById('{element_id}-select');"
+              f"s.addEventListener('change',function(){{for(var i=0;i<{len(imgs)};i++){{"
+              f"document.getElementById('{element_id}-'+i).style.display=(String(i)===s.value)?'block':'none';}}}});"
+              f"}})();</script>")
+    return (f'<div id="{element_id}"><label>{_html.escape(label)} '
+            f'<select id="{element_id}-select">{"".join(options)}</select></label>'
+            f'<div>{"".join(imgs)}</div>{script}</div>')
