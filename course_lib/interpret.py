@@ -41,7 +41,7 @@ from .receptive_field import Layer, measured_receptive_field, receptive_fields
 
 __all__ = ["find_layer", "layer_output", "GradCAMParts", "grad_cam_parts", "grad_cam", "class_activation_map",
            "upsample_cam", "gaussian_blur", "Maximised", "activation_maximisation", "Dream", "deepdream",
-           "field_layers", "TopPatches", "top_patches", "with_channel_statistics"]
+           "neighbour_agreement", "field_layers", "ChannelMaxima", "channel_maxima", "TopPatches", "top_patches", "with_channel_statistics"]
 
 Images = Union[torch.Tensor, np.ndarray]
 
@@ -826,6 +826,54 @@ def field_layers(model: nn.Module, layer: str) -> List[Tuple[str, Layer]]:
     return out
 
 
+class ChannelMaxima(NamedTuple):
+    """The strongest unit of every channel in every image, see :func:`channel_maxima`."""
+
+    values: torch.Tensor      #: (N, K): max over positions of channel k in image n
+    positions: torch.Tensor   #: (N, K): where (flat index row * W + col)
+    map_size: Tuple[int, int]  #: (H, W) of the layer's maps
+
+
+def channel_maxima(model: nn.Module, layer: str, images: Images, *, batch_size: int = 250) -> ChannelMaxima:
+    """Max over positions of every channel of ``layer``, per image, without keeping the whole maps.
+
+    Parameters
+    ----------
+    model : nn.Module
+    layer : str
+        A layer with output (N, K, H, W).
+    images : array (N, C, H, W)
+    batch_size : int
+
+    Returns
+    -------
+    ChannelMaxima
+
+    Examples
+    --------
+    >>> from course_lib.models import forsyth_cifar
+    >>> m = channel_maxima(forsyth_cifar(seed=0), "conv1", torch.rand(3, 3, 32, 32))
+    >>> tuple(m.values.shape), m.map_size
+    ((3, 32), (32, 32))
+    """
+    _check_model(model)
+    batch_size = _check_batch_size(batch_size)
+    find_layer(model, layer)
+    x = _as_images("images", images, model)
+    vals, poss, size = [], [], None
+    with _eval(model), torch.no_grad():
+        for i in range(0, len(x), batch_size):
+            a = _layer_only(model, layer, x[i:i + batch_size])
+            if a.ndim != 4:
+                raise ValueError(f"layer={layer!r} gives outputs of shape {tuple(a.shape)}; it must be "
+                                 f"convolutional, (N, K, H, W)")
+            size = (int(a.shape[2]), int(a.shape[3]))
+            v, p = a.flatten(2).max(dim=2)
+            vals.append(v.cpu())
+            poss.append(p.cpu())
+    return ChannelMaxima(torch.cat(vals), torch.cat(poss), size)
+
+
 class TopPatches(NamedTuple):
     """The result of :func:`top_patches`."""
 
@@ -837,8 +885,8 @@ class TopPatches(NamedTuple):
 
 
 def top_patches(model: nn.Module, layer: str, images: Images, channel: int, k: int = 9, *,
-                activations: Optional[torch.Tensor] = None, fill: float = 1.0,
-                batch_size: int = 500) -> TopPatches:
+                maxima: Optional[ChannelMaxima] = None, fill: float = 1.0,
+                batch_size: int = 250) -> TopPatches:
     """The k images that excite ``channel`` of ``layer`` most, cropped to the strongest unit's field.
 
     For every image the strongest unit of the channel is found (the maximum
@@ -857,9 +905,10 @@ def top_patches(model: nn.Module, layer: str, images: Images, channel: int, k: i
     images : array (N, C, H, W) in [0, 1] (square images)
     channel : int
     k : int
-    activations : tensor (N, K, H, W), optional
-        The layer's outputs for ``images`` if already computed
-        (:func:`layer_output`); saves a pass over the images.
+    maxima : ChannelMaxima, optional
+        :func:`channel_maxima` of ``layer`` for ``images`` if already
+        computed; saves a pass over the images (and memory: the maps of the
+        first layers of thousands of images take hundreds of megabytes).
     fill : float
         Value of the pixels outside the image.
     batch_size : int
@@ -884,26 +933,23 @@ def top_patches(model: nn.Module, layer: str, images: Images, channel: int, k: i
         raise ValueError(f"images must be square, got {tuple(x.shape[-2:])}")
     if k > len(x):
         raise ValueError(f"k={k} is more than the {len(x)} images; use k <= {len(x)}")
-    if activations is None:
-        activations = layer_output(model, layer, x, batch_size=batch_size)
-    if not isinstance(activations, torch.Tensor) or activations.ndim != 4 or len(activations) != len(x):
-        raise ValueError(f"activations must be a tensor (N={len(x)}, K, H, W) of layer={layer!r}, got "
-                         f"{tuple(activations.shape) if isinstance(activations, torch.Tensor) else activations!r}")
-    if channel >= activations.shape[1]:
-        raise ValueError(f"channel must lie in 0..{activations.shape[1] - 1} for layer={layer!r}, "
+    if maxima is None:
+        maxima = channel_maxima(model, layer, x, batch_size=batch_size)
+    if not isinstance(maxima, ChannelMaxima) or len(maxima.values) != len(x):
+        raise ValueError(f"maxima must be channel_maxima(model, {layer!r}, images) for these {len(x)} images")
+    if channel >= maxima.values.shape[1]:
+        raise ValueError(f"channel must lie in 0..{maxima.values.shape[1] - 1} for layer={layer!r}, "
                          f"got channel={channel}")
     geometry = [g for _, g in field_layers(model, layer)]
     n = x.shape[-1]
     info = receptive_fields(geometry, n)[-1]
-    if info.output_size != activations.shape[-1]:
+    if info.output_size != maxima.map_size[1]:
         raise ValueError(f"the receptive-field bookkeeping gives a {info.output_size}-wide map for "
-                         f"layer={layer!r} but the layer outputs {activations.shape[-1]}; a module changes "
+                         f"layer={layer!r} but the layer outputs {maxima.map_size[1]}; a module changes "
                          f"the geometry in a way field_layers does not know")
-    a = activations[:, channel].double()                       # (N, H, W)
-    flat = a.reshape(len(a), -1)
-    best, pos = flat.max(dim=1)
+    best, pos = maxima.values[:, channel].double(), maxima.positions[:, channel]
     order = torch.argsort(-best, stable=True)[:k]
-    w = a.shape[-1]
+    w = maxima.map_size[1]
     S = info.size
     xs = x.detach().cpu().numpy()
     patches = np.full((k, xs.shape[1], S, S), fill, dtype=xs.dtype)
@@ -919,3 +965,50 @@ def top_patches(model: nn.Module, layer: str, images: Images, channel: int, k: i
         boxes.append((r0, r1, c0, c1))
     return TopPatches(patches, order.numpy(), np.array(units, dtype=int).reshape(-1, 2),
                       best[order].numpy(), np.array(boxes, dtype=int).reshape(-1, 4))
+
+
+# ----------------------------------------------------------------------------------------------
+# how well an embedding keeps the classes together
+
+def neighbour_agreement(features, labels, k: int = 5) -> float:
+    """Share of the points whose k nearest other points (Euclidean) hold a majority of their own class.
+
+    A leave-one-out k-nearest-neighbour classifier's accuracy (ties count as
+    wrong): a number for "the classes form clusters" in raw pixels, in a
+    network's features, or in a 2-D t-SNE map.
+
+    Parameters
+    ----------
+    features : array (N, D)
+    labels : array (N,) of int
+    k : int
+        1 <= k < N.
+
+    Returns
+    -------
+    float in [0, 1]
+
+    Examples
+    --------
+    >>> neighbour_agreement(np.array([[0.0], [0.1], [5.0], [5.1]]), np.array([0, 0, 1, 1]), k=1)
+    1.0
+    """
+    x = features.detach().cpu().numpy() if isinstance(features, torch.Tensor) else np.asarray(features)
+    y = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
+    if x.ndim != 2 or not np.issubdtype(x.dtype, np.number):
+        raise ValueError(f"features must be a numeric array (N, D), got shape {x.shape}")
+    if y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"labels must be {len(x)} integers, got shape {y.shape} dtype {y.dtype}")
+    k = check_int("k", k, minimum=1)
+    if k >= len(x):
+        raise ValueError(f"k must be smaller than the number of points ({len(x)}), got k={k}")
+    x = x.astype(np.float64)
+    sq = (x ** 2).sum(1)
+    right = 0
+    for i in range(0, len(x), 1000):                    # blocks of rows keep the distance matrix small
+        d = sq[i:i + 1000, None] - 2 * x[i:i + 1000] @ x.T + sq[None]
+        d[np.arange(len(d)), np.arange(i, i + len(d))] = np.inf          # leave the point itself out
+        nn_idx = np.argpartition(d, k - 1, axis=1)[:, :k]
+        votes = (y[nn_idx] == y[i:i + 1000, None]).sum(1)
+        right += int((votes * 2 > k).sum())
+    return right / len(x)

@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings, strategies as st
 from torch import nn
 
-from course_lib.interpret import (activation_maximisation, class_activation_map, deepdream, field_layers,
+from course_lib.interpret import (activation_maximisation, channel_maxima, neighbour_agreement, class_activation_map, deepdream, field_layers,
                                   find_layer, gaussian_blur, grad_cam, grad_cam_parts, layer_output,
                                   top_patches, upsample_cam, with_channel_statistics)
 from course_lib.models import PaddedPool2d, forsyth_cifar
@@ -285,6 +285,9 @@ def test_top_patches_against_brute_force():
     net = forsyth_cifar(seed=0)
     x = torch.rand(30, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     tp = top_patches(net, "conv2", x, channel=3, k=5, fill=-1.0)
+    again = top_patches(net, "conv2", x, channel=3, k=5, fill=-1.0, maxima=channel_maxima(net, "conv2", x,
+                                                                                          batch_size=7))
+    np.testing.assert_array_equal(tp.patches, again.patches)
     acts = layer_output(net, "conv2", x)[:, 3]
     best = acts.reshape(30, -1).max(1).values.numpy()
     order = np.argsort(-best, kind="stable")[:5]
@@ -324,3 +327,21 @@ def test_layer_output_batches():
     torch.testing.assert_close(a, b)
     u8 = (x * 255).round().to(torch.uint8)
     torch.testing.assert_close(layer_output(net, "conv1", u8), layer_output(net, "conv1", u8.float() / 255))
+
+
+def test_neighbour_agreement_against_brute_force():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3))
+    y = rng.integers(0, 3, 40)
+    for k in (1, 3, 4):
+        right = 0
+        for i in range(40):
+            d = np.linalg.norm(x - x[i], axis=1)
+            d[i] = np.inf
+            idx = np.argsort(d, kind="stable")[:k]
+            right += (y[idx] == y[i]).sum() * 2 > k
+        assert neighbour_agreement(x, y, k) == right / 40
+    with pytest.raises(ValueError, match="k must be smaller"):
+        neighbour_agreement(x, y, 40)
+    with pytest.raises(ValueError, match="labels"):
+        neighbour_agreement(x, y[:3], 1)
