@@ -448,11 +448,12 @@ def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
 
 
 class Maximised(NamedTuple):
-    """The result of :func:`activation_maximisation`."""
+    """The result of :func:`activation_maximisation` (leading axis B when several units were asked for)."""
 
-    image: np.ndarray     #: (C, H, W) in [0, 1]
-    history: np.ndarray   #: (steps,): the objective before each step
-    logits: np.ndarray    #: (classes,): the pre-softmax scores of the final image
+    image: np.ndarray         #: (C, H, W) or (B, C, H, W), in [0, 1]
+    history: np.ndarray       #: (steps,) or (steps, B): the objective before each step
+    logits: np.ndarray        #: (classes,) or (B, classes): the pre-softmax scores of the final image
+    start_logits: np.ndarray  #: the same for the start image
 
 
 def _check_float(name: str, value, *, minimum: float = 0.0, maximum: Optional[float] = None) -> float:
@@ -465,22 +466,23 @@ def _check_float(name: str, value, *, minimum: float = 0.0, maximum: Optional[fl
     return v
 
 
-def _objective(model, x, unit, layer, objective, position):
+def _objective(model, x, units, layer, objective, position):
+    rows = torch.arange(len(x), device=x.device)
     if layer is None:
         logits = model(x)
         if objective == "score":
-            return logits[:, unit], logits
-        return F.softmax(logits, dim=1)[:, unit], logits
+            return logits[rows, units], logits
+        return F.softmax(logits, dim=1)[rows, units], logits
     a, logits = _layer_and_logits(model, layer, x)
     if a.ndim == 4:
-        a = a[:, unit]
+        a = a[rows, units]                                   # (B, H, W)
         val = a.mean(dim=(1, 2)) if position is None else a[:, position[0], position[1]]
     else:
-        val = a.reshape(len(a), -1)[:, unit]
+        val = a.reshape(len(a), -1)[rows, units]
     return val, logits
 
 
-def activation_maximisation(model: nn.Module, unit: int, *, layer: Optional[str] = None,
+def activation_maximisation(model: nn.Module, unit: Union[int, Sequence[int]], *, layer: Optional[str] = None,
                             objective: str = "score", steps: int = 200, lr: float = 0.02,
                             l2: float = 0.0, blur_sigma: float = 0.0, blur_every: int = 4,
                             clip: float = 0.0, image_shape: Tuple[int, int, int] = (3, 32, 32),
@@ -499,14 +501,16 @@ def activation_maximisation(model: nn.Module, unit: int, *, layer: Optional[str]
     * clipping: pixels whose offset norm (over the channels) lies in the
       lowest ``clip`` fraction are set to grey;
 
-    and finally keeps x inside [0, 1].
+    and finally keeps x inside [0, 1]. Several units are optimised together
+    (one image each, in one batch: much faster than one at a time).
 
     Parameters
     ----------
     model : nn.Module
         Images in [0, 1] in, logits out.
-    unit : int
-        A class (``layer=None``) or a channel of ``layer``.
+    unit : int or sequence of int
+        A class (``layer=None``) or a channel of ``layer``; a sequence gives one
+        image per unit.
     layer : str, optional
         None: maximise an output unit. A layer name: maximise the mean of
         channel ``unit`` over positions (or the unit at ``position``).
@@ -519,7 +523,7 @@ def activation_maximisation(model: nn.Module, unit: int, *, layer: Optional[str]
     image_shape : (C, H, W)
         Used when ``init`` is None: the start is grey plus small noise.
     init : array (C, H, W), optional
-        Start image in [0, 1].
+        Start image in [0, 1] (the same for every unit).
     position : (int, int), optional
         One spatial unit of a convolutional layer instead of the channel mean.
     seed : int
@@ -527,8 +531,8 @@ def activation_maximisation(model: nn.Module, unit: int, *, layer: Optional[str]
     Returns
     -------
     Maximised
-        ``image`` (C, H, W) in [0, 1], ``history`` of the objective, final
-        ``logits``.
+        ``image`` (C, H, W) in [0, 1] (or (B, C, H, W) for a sequence of
+        units), ``history`` of the objective, final and start ``logits``.
 
     Examples
     --------
@@ -536,9 +540,17 @@ def activation_maximisation(model: nn.Module, unit: int, *, layer: Optional[str]
     >>> res = activation_maximisation(forsyth_cifar(seed=0), 3, steps=5)
     >>> res.image.shape, bool(res.history[-1] > res.history[0])
     ((3, 32, 32), True)
+    >>> activation_maximisation(forsyth_cifar(seed=0), [0, 1, 2], steps=2).image.shape
+    (3, 3, 32, 32)
     """
     _check_model(model)
-    unit = check_int("unit", unit, minimum=0)
+    single = not isinstance(unit, (list, tuple, np.ndarray, torch.Tensor))
+    if single:
+        units_list = [check_int("unit", unit, minimum=0)]
+    else:
+        units_list = [check_int(f"unit[{i}]", u, minimum=0) for i, u in enumerate(list(unit))]
+        if not units_list:
+            raise ValueError("unit must hold at least one unit index")
     steps = check_int("steps", steps, minimum=1)
     blur_every = check_int("blur_every", blur_every, minimum=1)
     seed = check_int("seed", seed, minimum=0)
@@ -560,26 +572,29 @@ def activation_maximisation(model: nn.Module, unit: int, *, layer: Optional[str]
         position = (check_int("position[0]", position[0], minimum=0),
                     check_int("position[1]", position[1], minimum=0))
     device, dtype = _device_dtype(model)
+    b = len(units_list)
     if init is None:
         if not (isinstance(image_shape, (tuple, list)) and len(image_shape) == 3):
             raise TypeError(f"image_shape must be (C, H, W), got {image_shape!r}")
         shape = tuple(check_int(f"image_shape[{i}]", s, minimum=1) for i, s in enumerate(image_shape))
         gen = torch.Generator().manual_seed(seed)
-        d = 0.01 * torch.randn(1, *shape, generator=gen, dtype=torch.float64)
+        d = 0.01 * torch.randn(b, *shape, generator=gen, dtype=torch.float64)
     else:
         x0 = _as_images("init", init, model, ndim=3).cpu().double()
-        d = x0[None] - 0.5
+        d = (x0[None] - 0.5).repeat(b, 1, 1, 1)
     d = d.to(device=device, dtype=dtype)
+    units = torch.tensor(units_list, dtype=torch.long, device=device)
     history = []
     with _eval(model), torch.enable_grad():
         with torch.no_grad():
+            start_logits = model(0.5 + d)
             if layer is None:
-                logits = model(0.5 + d)
-                if unit >= logits.shape[1]:
-                    raise ValueError(f"unit must be a class index in 0..{logits.shape[1] - 1}, got unit={unit}")
+                if max(units_list) >= start_logits.shape[1]:
+                    raise ValueError(f"unit must be a class index in 0..{start_logits.shape[1] - 1}, "
+                                     f"got unit={unit}")
             else:
                 a, _ = _layer_and_logits(model, layer, 0.5 + d)
-                if unit >= a.shape[1]:
+                if max(units_list) >= a.shape[1]:
                     raise ValueError(f"unit must be a channel of layer={layer!r} in 0..{a.shape[1] - 1}, "
                                      f"got unit={unit}")
                 if position is not None and (a.ndim != 4 or position[0] >= a.shape[2]
@@ -588,24 +603,30 @@ def activation_maximisation(model: nn.Module, unit: int, *, layer: Optional[str]
                                      f"got position={position}")
         for step in range(steps):
             d = d.detach().requires_grad_(True)
-            val, _ = _objective(model, 0.5 + d, unit, layer, objective, position)
-            history.append(float(val.detach().sum()))
+            val, _ = _objective(model, 0.5 + d, units, layer, objective, position)
+            history.append(val.detach().cpu().double().numpy())
+            # the images are independent in eval mode: one backward pass gives every image's gradient
             (g,) = torch.autograd.grad(val.sum(), d)
             with torch.no_grad():
-                rms = g.pow(2).mean().sqrt()
+                rms = g.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt()
                 d = d + lr * g / (rms + 1e-12)
                 if l2 > 0:
                     d = d * (1 - l2)
                 if blur_sigma > 0 and (step + 1) % blur_every == 0:
                     d = gaussian_blur(d, blur_sigma)
                 if clip > 0:
-                    norms = d.pow(2).sum(dim=1, keepdim=True).sqrt()
-                    d = torch.where(norms <= torch.quantile(norms.flatten().float(), clip).to(d.dtype),
-                                    torch.zeros_like(d), d)
+                    norms = d.pow(2).sum(dim=1, keepdim=True).sqrt()                  # (B, 1, H, W)
+                    cut = torch.quantile(norms.flatten(1).double(), clip, dim=1).to(d.dtype)
+                    d = torch.where(norms <= cut[:, None, None, None], torch.zeros_like(d), d)
                 d = d.clamp(-0.5, 0.5)
         with torch.no_grad():
             logits = model(0.5 + d)
-    return Maximised((0.5 + d)[0].detach().cpu().numpy(), np.asarray(history), logits[0].cpu().numpy())
+    image = (0.5 + d).detach().cpu().numpy()
+    hist = np.stack(history)
+    logits, start = logits.cpu().numpy(), start_logits.cpu().numpy()
+    if single:
+        return Maximised(image[0], hist[:, 0], logits[0], start[0])
+    return Maximised(image, hist, logits, start)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -171,6 +171,21 @@ def test_activation_maximisation_raises_the_objective_and_respects_bounds():
     assert at.history[-1] > at.history[0]
 
 
+def test_activation_maximisation_batch_equals_one_by_one():
+    net = forsyth_cifar(seed=0).double()
+    init = torch.rand(3, 32, 32, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    kw = dict(steps=6, l2=0.01, blur_sigma=0.6, blur_every=2, clip=0.3, init=init)
+    both = activation_maximisation(net, [1, 5], **kw)
+    assert both.image.shape == (2, 3, 32, 32) and both.history.shape == (6, 2)
+    for j, u in enumerate([1, 5]):
+        one = activation_maximisation(net, u, **kw)
+        np.testing.assert_allclose(both.image[j], one.image, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(both.history[:, j], one.history, rtol=1e-9)
+        np.testing.assert_allclose(both.start_logits[j], one.start_logits, rtol=1e-9)
+    hidden = activation_maximisation(net, [0, 3], layer="conv2", steps=3)
+    assert hidden.image.shape == (2, 3, 32, 32)
+
+
 def test_activation_maximisation_regularisers():
     net = forsyth_cifar(seed=0)
     # full L2 decay each step: the image is grey after any step
