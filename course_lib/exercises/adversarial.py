@@ -201,7 +201,7 @@ def check_linear_change(answer: Any, *,
         (tuple(0.0 for _ in dims), "with mixed signs the weights do cancel in sum(w), but FGSM chooses the sign of "
                                    "each pixel's step to match its weight, so nothing cancels"),
     ]
-    return check_value(exercise, answer, expected, rtol=1e-3, atol=1e-9, what="your two changes", mistakes=mistakes,
+    return check_value(exercise, answer, expected, rtol=1e-3, atol=1e-9, what="your pair of changes", mistakes=mistakes,
                        hint="each pixel i moves by +-eps in the direction of sign(w_i); add up what each moves the "
                             "score",
                        hints=["w . (x + dx) - w . x = w . dx, and with dx_i = eps * sign(w_i) that is a sum over "
