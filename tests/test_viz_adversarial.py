@@ -71,3 +71,19 @@ def test_transfer_matrix_figure():
     plt.close(fig)
     with pytest.raises(ValueError):
         plot_transfer_matrix(m, ["a", "b"])
+
+
+def test_epsilon_explorer_html():
+    from course_lib.viz.adversarial import epsilon_explorer_html
+    x = np.full((1, 5, 5), 0.5)
+    adv = np.stack([x, np.clip(x + 0.1, 0, 1), np.clip(x - 0.2, 0, 1)])
+    probs = np.array([[0.1, 0.8, 0.1], [0.3, 0.4, 0.3], [0.7, 0.2, 0.1]])
+    page = epsilon_explorer_html(x, adv, probs, [0.0, 0.1, 0.2], 1, class_names=["a", "b", "c"], title="demo")
+    text = page.data
+    assert text.count("data:image/png;base64,") == 2          # the first frame inline, the rest in the script
+    assert text.count('"iVBOR') == 3                           # three PNG frames in the script's list
+    assert 'type="range"' in text and 'max="2"' in text
+    assert "says b (80%), right" in text                      # caption of the first frame, no JavaScript needed
+    assert "http" not in text                                  # nothing loaded from the network
+    with pytest.raises(ValueError):
+        epsilon_explorer_html(x, adv, probs[:2], [0.0, 0.1, 0.2], 1)

@@ -8,6 +8,10 @@ zero (white = unchanged pixel), with a colour bar.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
+import io
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
@@ -17,7 +21,8 @@ from matplotlib.figure import Figure
 from .._checks import check_array
 from .images import _to_numpy
 
-__all__ = ["plot_epsilon_sweep", "show_adversarial", "show_targeted", "plot_transfer_matrix"]
+__all__ = ["plot_epsilon_sweep", "show_adversarial", "show_targeted", "plot_transfer_matrix",
+           "epsilon_explorer_html"]
 
 
 def _images(name: str, a) -> np.ndarray:
@@ -224,3 +229,107 @@ def plot_transfer_matrix(matrix, names: Sequence[str], *, title: Optional[str] =
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _frame_png(x: np.ndarray, xa: np.ndarray, probs: np.ndarray, label: int, eps: float, vmax: float,
+               class_names: Optional[Sequence[str]]) -> str:
+    """One explorer frame (attacked image, change, class probabilities) as a base64 PNG."""
+    fig, axes = plt.subplots(1, 3, figsize=(6.6, 2.1), gridspec_kw={"width_ratios": [1, 1, 1.6]}, dpi=80)
+    _show(axes[0], xa)
+    axes[0].set_title(f"attacked, eps = {eps:.3f}", fontsize=8)
+    axes[1].imshow((xa - x).mean(axis=0), cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
+    axes[1].set_xticks([])
+    axes[1].set_yticks([])
+    axes[1].set_title("change (RdBu_r, fixed scale)", fontsize=8)
+    k = len(probs)
+    colours = ["tab:green" if i == label else ("tab:red" if i == int(np.argmax(probs)) else "tab:grey")
+               for i in range(k)]
+    axes[2].bar(range(k), probs, color=colours)
+    axes[2].set_ylim(0, 1)
+    axes[2].set_xticks(range(k))
+    axes[2].set_xticklabels([_name(i, class_names) for i in range(k)], fontsize=6, rotation=45 if class_names else 0)
+    axes[2].set_ylabel("probability", fontsize=7)
+    axes[2].tick_params(axis="y", labelsize=6)
+    axes[2].set_title("green: true class, red: the answer if wrong", fontsize=7)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def epsilon_explorer_html(image, adversarials, probabilities, epsilons: Sequence[float], label: int, *,
+                          class_names: Optional[Sequence[str]] = None, title: str = ""):
+    """A slider over epsilon for one attacked image, as self-contained HTML (works in the static book).
+
+    Every frame is drawn here, in Python (the attacked image, the change with a
+    fixed diverging scale, and the network's class probabilities); the page's
+    few lines of JavaScript only switch between the pictures. Without
+    JavaScript the first frame shows.
+
+    Parameters
+    ----------
+    image : array or tensor, shape (C, H, W) or (1, C, H, W), in [0, 1]
+    adversarials : array or tensor, shape (E, C, H, W)
+        The attacked image for each epsilon.
+    probabilities : array or tensor, shape (E, K)
+        The network's class probabilities for each attacked image.
+    epsilons : sequence of E floats
+    label : int
+        The true class.
+    class_names : sequence of str, optional
+    title : str
+
+    Returns
+    -------
+    IPython.display.HTML
+
+    Examples
+    --------
+    >>> page = epsilon_explorer_html(np.zeros((1, 4, 4)), np.zeros((2, 1, 4, 4)), np.full((2, 3), 1 / 3),
+    ...                              [0.0, 0.1], 1)
+    >>> page.data.count("data:image/png;base64") == 2 and 'type="range"' in page.data
+    True
+    """
+    from IPython.display import HTML
+    x = np.asarray(_to_numpy(image), dtype=float)
+    x = x[0] if x.ndim == 4 else x
+    x = _images("image", x[None])[0]
+    xa = _images("adversarials", adversarials)
+    probs = check_array("probabilities", np.asarray(_to_numpy(probabilities), dtype=float), ndim=2,
+                        shape_hint="(E, K)")
+    eps = [float(e) for e in epsilons]
+    if not (len(xa) == len(probs) == len(eps)) or len(eps) == 0:
+        raise ValueError(f"adversarials, probabilities and epsilons must have the same (non-zero) length, got "
+                         f"{len(xa)}, {len(probs)} and {len(eps)}")
+    if xa.shape[1:] != x.shape:
+        raise ValueError(f"adversarials must be images of the shape of image {x.shape}, got {xa.shape[1:]}")
+    label = int(label)
+    vmax = float(np.abs(xa - x[None]).max()) or 1.0
+    frames = [_frame_png(x, a, p, label, e, vmax, class_names) for a, p, e in zip(xa, probs, eps)]
+    captions = []
+    for e, p in zip(eps, probs):
+        top = int(np.argmax(p))
+        verdict = "right" if top == label else "wrong"
+        captions.append(f"eps = {e:.3f}: the network says {_name(top, class_names)} ({p[top]:.0%}), {verdict}; "
+                        f"P(true class {_name(label, class_names)}) = {p[label]:.0%}")
+    eid = "cl-eps-" + hashlib.sha1("".join(frames[:1] + captions).encode()).hexdigest()[:10]
+    data = "[" + ",".join(f'"{f}"' for f in frames) + "]"
+    caps = "[" + ",".join('"' + html.escape(c).replace('"', "&quot;") + '"' for c in captions) + "]"
+    return HTML(
+        f'<div id="{eid}" style="font-family:sans-serif;font-size:13px;max-width:560px">'
+        + (f'<div style="font-weight:bold;margin-bottom:4px">{html.escape(title)}</div>' if title else "")
+        + f'<label>epsilon <input type="range" min="0" max="{len(eps) - 1}" step="1" value="0" '
+        f'style="width:300px;vertical-align:middle"></label> <span class="cl-eps-value">{eps[0]:.3f}</span>'
+        f'<div><img alt="attacked image, change and class probabilities" '
+        f'src="data:image/png;base64,{frames[0]}" style="max-width:100%"></div>'
+        f'<div class="cl-eps-caption">{html.escape(captions[0])}</div>'
+        f'<script>(function() {{ var root = document.currentScript ? document.currentScript.parentNode : '
+        f'document.getElementById("{eid}"); var frames = {data}; var caps = {caps}; '
+        f'var eps = {[round(e, 6) for e in eps]}; var slider = root.querySelector("input"); '
+        f'var img = root.querySelector("img"); var cap = root.querySelector(".cl-eps-caption"); '
+        f'var val = root.querySelector(".cl-eps-value"); '
+        f'slider.addEventListener("input", function() {{ var i = +slider.value; '
+        f'img.src = "data:image/png;base64," + frames[i]; '
+        f'var t = document.createElement("textarea"); t.innerHTML = caps[i]; cap.textContent = t.value; '
+        f'val.textContent = eps[i].toFixed(3); }}); }})();</script></div>')
