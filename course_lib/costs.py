@@ -32,7 +32,7 @@ from torch import nn
 from ._checks import check_int
 from .models import PaddedPool2d, PartialConv2d, Subsampling2d, UntiedConv2d
 
-__all__ = ["LayerCost", "CostTable", "layer_costs", "flop_counter_macs", "group_costs", "layer_letters"]
+__all__ = ["LayerCost", "CostTable", "layer_costs", "flop_counter_macs", "group_costs", "layer_letters", "is_chain"]
 
 COLUMNS = ("name", "kind", "output_shape", "units", "connections", "weights", "macs")
 
@@ -491,12 +491,56 @@ def layer_letters(table: CostTable) -> str:
     """
     if not isinstance(table, CostTable):
         raise TypeError(f"table must be a CostTable from layer_costs, got {type(table).__name__}")
-    letters = []
+    letters, previous = [], tuple(table.input_shape)
     for row in table:
         if "conv" in row.kind:
             letters.append("C")
-        elif "pool" in row.kind or row.kind == "subsampling":
-            letters.append("P")
+        elif ("pool" in row.kind or row.kind == "subsampling") and row.output_shape != previous:
+            letters.append("P")          # a pool that leaves the size unchanged (torchvision's adaptive) is skipped
         elif row.kind == "linear":
             letters.append("F")
+        previous = row.output_shape
     return "".join(letters)
+
+
+def is_chain(model: nn.Module, input_shape: Sequence[int]) -> bool:
+    """True if every layer reads the output of the layer run just before it (no branches, no shortcuts).
+
+    Runs the model once on zeros and follows the storage of each leaf module's
+    input: in a chain it is the previous leaf's output (a view such as a flatten
+    shares it). An Inception block (branches reading the same input) or a
+    residual block with a projection shortcut breaks the chain.
+
+    Examples
+    --------
+    >>> from course_lib.models import lenet5
+    >>> is_chain(lenet5(), (1, 32, 32))
+    True
+    >>> class Twice(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.a, self.b = nn.Conv2d(1, 1, 1), nn.Conv2d(1, 1, 1)
+    ...     def forward(self, x):
+    ...         return self.a(x) + self.b(x)
+    >>> is_chain(Twice(), (1, 4, 4))
+    False
+    """
+    shape = _check_model_shape(model, input_shape)
+    calls: List[Tuple[int, int]] = []
+
+    def hook(module, inputs, output):
+        if inputs and isinstance(inputs[0], torch.Tensor) and isinstance(output, torch.Tensor):
+            calls.append((inputs[0].untyped_storage().data_ptr(), output.untyped_storage().data_ptr()))
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if len(list(m.children())) == 0]
+    was_training = model.training
+    param = next(model.parameters(), None)
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(1, *shape, device=param.device if param is not None else "cpu"))
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    return all(calls[i][0] == calls[i - 1][1] for i in range(1, len(calls)))

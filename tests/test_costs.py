@@ -134,3 +134,74 @@ def test_views_and_mode_restored():
 def test_bad_input(args, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         layer_costs(*args, **kwargs)
+
+
+# ----------------------------------------------------------------------------------------------
+# torchvision's ImageNet networks (weights=None: built offline, random weights)
+
+TORCHVISION = {
+    "alexnet": lambda tv: tv.alexnet(weights=None),
+    "vgg16": lambda tv: tv.vgg16(weights=None),
+    "googlenet": lambda tv: tv.googlenet(weights=None, aux_logits=False, init_weights=False),
+    "resnet18": lambda tv: tv.resnet18(weights=None),
+    "resnet50": lambda tv: tv.resnet50(weights=None),
+}
+
+
+@pytest.fixture(scope="module")
+def zoo():
+    tv = pytest.importorskip("torchvision").models
+    out = {}
+    for name, build in TORCHVISION.items():
+        model = build(tv)
+        out[name] = (model, layer_costs(model, (3, 224, 224)))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(TORCHVISION))
+def test_torchvision_weights_and_macs_agree_with_torch(zoo, name):
+    from course_lib.costs import flop_counter_macs
+
+    model, table = zoo[name]
+    assert table.total("weights") == count_parameters(model)
+    weighted = sum(r.macs for r in table if r.kind in ("conv", "linear"))
+    counted = flop_counter_macs(model, (3, 224, 224))
+    assert weighted == counted["total"] == counted["conv"] + counted["linear"]
+    assert all(r.connections is not None for r in table)          # ceil-mode and adaptive pools counted too
+
+
+def test_torchvision_known_counts(zoo):
+    vgg = zoo["vgg16"][1]
+    convs = [r for r in vgg if r.kind == "conv"]
+    assert vgg.total("weights") == 138_357_544
+    assert [r for r in vgg if r.kind == "linear"][0].weights == 102_764_544
+    assert convs[0].macs == 86_704_128 == min(r.macs for r in convs)
+    assert sum(r.macs == 1_849_688_064 for r in convs) == 6
+    assert 3 * 224 * 224 + sum(r.units for r in vgg if r.kind in ("conv", "max pool", "linear")) == 15_237_608
+    assert zoo["googlenet"][1].total("weights") == 6_624_904
+    assert zoo["alexnet"][1].total("macs") == 714_188_480
+
+
+def test_ceil_mode_and_adaptive_pool_connections():
+    # 5 x 5 input, 2 x 2 stride-2 ceil-mode pool -> 3 x 3; the last row and column of windows hang over the edge
+    row = layer_costs(nn.Sequential(nn.MaxPool2d(2, 2, ceil_mode=True)), (1, 5, 5))[0]
+    assert row.output_shape == (1, 3, 3) and row.connections == 25
+    # adaptive 5 -> 2: windows rows 0..2 and 2..4 (3 each), so 3 x 3 per output
+    row = layer_costs(nn.Sequential(nn.AdaptiveAvgPool2d(2)), (2, 5, 5))[0]
+    assert row.connections == 2 * 4 * 9
+
+
+def test_group_costs_and_letters(zoo):
+    from course_lib.costs import group_costs, is_chain, layer_letters
+
+    model, table = zoo["googlenet"]
+    grouped = group_costs(table, model=model)
+    assert grouped["inception3a"].output_shape == (256, 28, 28)        # the concatenated branches
+    assert grouped.total("weights") == table.total("weights") and grouped.total("macs") == table.total("macs")
+    assert not is_chain(model, (3, 224, 224)) and not is_chain(zoo["resnet18"][0], (3, 224, 224))
+    assert is_chain(zoo["vgg16"][0], (3, 224, 224))
+    assert layer_letters(zoo["vgg16"][1]) == "CCPCCPCCCPCCCPCCCPFFF"   # the size-keeping adaptive pool is skipped
+    with pytest.raises(TypeError, match="^table must be a CostTable"):
+        group_costs([], 1)
+    with pytest.raises(ValueError, match="^depth must be >= 1"):
+        group_costs(table, 0)

@@ -148,6 +148,9 @@ def check_conv_macs(conv_macs: Any) -> Result:
                           compare=named_mistakes(variants, lambda g, e: compare_arrays(g, e, rtol=0, atol=0.5)),
                           hints=["every output value is one dot product: how many inputs does it read?",
                                  "with groups=g, an output map reads C_in / g input maps"],
+                          forbid=["course_lib.shapes.conv_macs", "course_lib.conv_macs",
+                                  "course_lib.costs.layer_costs"],
+                          forbid_reason="the exercise is to derive the count yourself",
                           success="With groups = C_in (depthwise) a 3 x 3 layer costs C_in times less than "
                                   "the full convolution.")
 
