@@ -57,7 +57,7 @@ def check_vgg_counts(answer: Any) -> Result:
                 ((fc6, m11 // 3, m12), "conv1_1 reads all 3 colour channels: each output value takes "
                  "3 x 3 x 3 multiply-adds"),
                 ((fc6, m11, m11), "conv1_2 reads the 64 maps of conv1_1, not the 3 colour channels")]
-    return check_value(title, answer, expected, mistakes=mistakes, what="your three counts",
+    return check_value(title, answer, expected, mistakes=mistakes, what="your prediction",
                        hints=["fc6 reads the 7 x 7 x 512 block and has 4,096 outputs, each with a bias",
                               "a convolution's multiply-adds: output values x (k * k * C_in); conv1_1 and "
                               "conv1_2 both output 64 x 224 x 224 values"],
@@ -96,7 +96,7 @@ def check_stack_vs_single(answer: Any) -> Result:
                 ((two, one, 9), "receptive fields do not multiply: each extra 3 x 3 layer adds 2 pixels"),
                 ((two, one, 3), "that is the field of one layer; the second layer reads 3 x 3 outputs of "
                  "the first")]
-    return check_value(title, answer, expected, mistakes=mistakes, what="your three numbers",
+    return check_value(title, answer, expected, mistakes=mistakes, what="your prediction",
                        hints=["a layer without bias has k * k * C_in * C_out weights",
                               "a stack of L layers of k x k (stride 1) sees 1 + L(k - 1) pixels"],
                        success="Same reach, fewer weights, and one more nonlinearity in between: the VGG "
@@ -185,7 +185,7 @@ def check_bottleneck(answer: Any) -> Result:
                 ((b, p // 2), "the plain block has two 3 x 3 layers"),
                 ((2 * b, 2 * p), "those are FLOPs; count multiply-adds"),
                 ((b // (56 * 56), p // (56 * 56)), "those are per position; multiply by 56 x 56")]
-    return check_value(title, answer, expected=(b, p), mistakes=mistakes, what="your two counts",
+    return check_value(title, answer, expected=(b, p), mistakes=mistakes, what="your prediction",
                        hints=["a k x k layer: H_out x W_out x C_out x (k * k * C_in) multiply-adds",
                               "padding 1 keeps all three layers at 56 x 56"],
                        success="The 1 x 1 layers shrink the 3 x 3 layer's input and output to 64 maps, which "
