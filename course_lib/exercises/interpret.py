@@ -197,7 +197,7 @@ def check_field_sizes(answer: Any) -> Result:
                 ((13, 29), "the 3 x 3 pools add (3 - 1) x jump pixels each"),
                 ((15, 31), "the second pool adds (3 - 1) x 2 pixels too, before the jump becomes 4")]
     return check_value("Exercise 12.4: how much a unit sees (S12.2)", answer, expected, mistakes=mistakes,
-                       what="your sizes",
+                       what="your answer",
                        hint="track two numbers layer by layer: the field size r and the jump j; a layer with "
                             "kernel k and stride s does r += (k - 1) j, then j *= s",
                        hints=["conv1: r = 5, j = 1; pool1: r = 7, j = 2; continue from there"])
