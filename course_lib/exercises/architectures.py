@@ -118,7 +118,7 @@ def _macs_cases():
 
 @exercise_check("conv_macs")
 def check_conv_macs(conv_macs: Any) -> Result:
-    """Exercise 11.3: ``conv_macs(c_in, c_out, k, h_out, w_out, groups=1)``: the multiply-adds of a
+    """Exercise 11.3: ``my_conv_macs(c_in, c_out, k, h_out, w_out, groups=1)``: the multiply-adds of a
     (grouped) k x k convolution per image, bias not counted.
 
     Examples
