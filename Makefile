@@ -37,7 +37,7 @@ unit: $(STAMP)  ## unit tests and doctests of course_lib
 
 notebooks-test: $(STAMP)  ## run every notebook in quick mode under nbval (--nbval-lax)
 	COURSE_MODE=quick $(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
-	    --nbval-cell-timeout=300 -o addopts="" $(NOTEBOOKS)
+	    --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg -o addopts="" $(NOTEBOOKS)
 
 lab: $(STAMP)  ## JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks
