@@ -19,6 +19,10 @@ from .training import predict, fastest_settings, SpeedSettings
 from .costs import layer_costs
 from .trained import load_trained, trained_info
 from .detection import box_iou, nms
+from .batchnorm import batch_norm, batch_norm_naive
+from .resources import parameter_bytes, activation_bytes
+from .interpret import grad_cam, upsample_cam
+from .adversarial import fgsm, pgd
 
 __version__ = "0.1.0"
 
@@ -36,4 +40,6 @@ __all__ = [
     "count_parameters",
     "predict", "fastest_settings", "SpeedSettings", "layer_costs", "load_trained", "trained_info",
     "box_iou", "nms",
+    "batch_norm", "batch_norm_naive", "parameter_bytes", "activation_bytes", "grad_cam", "upsample_cam",
+    "fgsm", "pgd",
 ]
