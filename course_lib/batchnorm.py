@@ -1,6 +1,6 @@
 """Batch normalisation in NumPy (forward, backward, running statistics) and folding it into a convolution.
 
-For an input x of shape (N, C) or (N, C, *spatial), channel c is normalised with
+For an input x of shape (N, C) or (N, C, ...), channel c is normalised with
 the mean and variance of *all* its values in the batch: over the N examples and,
 for convolutional feature maps, over every spatial position as well (one mean and
 one variance per channel, so the statistics do not depend on where in the image a
@@ -150,7 +150,7 @@ def batch_norm(x: np.ndarray, running_mean: Optional[np.ndarray], running_var: O
 
     Parameters
     ----------
-    x : ndarray, shape (N, C) or (N, C, *spatial)
+    x : ndarray, shape (N, C) or (N, C, ...)
     running_mean, running_var : ndarray, shape (C,), or None
         Float arrays. Used (not changed) when ``training=False``; updated **in
         place** when ``training=True`` (the variance with the unbiased estimate).
@@ -288,7 +288,7 @@ def batch_norm_backward(grad_output: np.ndarray, x: np.ndarray, weight: Optional
     ----------
     grad_output : ndarray, shape of x
         Gradient of the loss with respect to batch norm's output.
-    x : ndarray, shape (N, C) or (N, C, *spatial)
+    x : ndarray, shape (N, C) or (N, C, ...)
     weight : ndarray, shape (C,), optional
         gamma (default 1).
     running_mean, running_var : ndarray, shape (C,), optional
