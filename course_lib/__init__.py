@@ -23,6 +23,7 @@ from .batchnorm import batch_norm, batch_norm_naive
 from .resources import parameter_bytes, activation_bytes
 from .interpret import grad_cam, upsample_cam
 from .adversarial import fgsm, pgd
+from .speedrun import speedrun_net, train_speedrun, tta_accuracy
 
 __version__ = "0.1.0"
 
@@ -41,5 +42,5 @@ __all__ = [
     "predict", "fastest_settings", "SpeedSettings", "layer_costs", "load_trained", "trained_info",
     "box_iou", "nms",
     "batch_norm", "batch_norm_naive", "parameter_bytes", "activation_bytes", "grad_cam", "upsample_cam",
-    "fgsm", "pgd",
+    "fgsm", "pgd", "speedrun_net", "train_speedrun", "tta_accuracy",
 ]

@@ -39,6 +39,7 @@ from torch import nn
 
 from ._checks import check_int
 from .models import buduma_cifar, buduma_mnist, forsyth_cifar, forsyth_mnist, lenet5
+from .speedrun import ChannelNormalize, speedrun_net
 
 __all__ = ["TRAINED_NAMES", "WEIGHTS_DIR", "TrainedWeightsError", "MeanSubtract", "PixelWhiten",
            "LeCunFrame", "BudumaCrop", "trainable", "round_weights_", "save_trained", "load_trained",
@@ -57,6 +58,7 @@ TRAINED_NAMES: Dict[str, Tuple[str, str, Tuple[int, int, int]]] = {
     "forsyth_cifar": ("notebooks/09_cifar10.ipynb", "cifar10", (3, 32, 32)),
     "buduma_cifar": ("notebooks/09_cifar10.ipynb", "cifar10", (3, 32, 32)),
     "buduma_cifar_bn": ("notebooks/09_cifar10.ipynb", "cifar10", (3, 32, 32)),
+    "speedrun": ("notebooks/18_speedrun.ipynb", "cifar10", (3, 32, 32)),
 }
 
 
@@ -218,9 +220,14 @@ def trainable(name: str, *, seed: Optional[int] = None, **kwargs) -> nn.Sequenti
         "forsyth_cifar": (lambda: PixelWhiten((3, 32, 32)), forsyth_cifar),
         "buduma_cifar": (BudumaCrop, lambda **kw: buduma_cifar(batch_norm=False, **kw)),
         "buduma_cifar_bn": (BudumaCrop, lambda **kw: buduma_cifar(batch_norm=True, **kw)),
+        "speedrun": (lambda: ChannelNormalize(3), _speedrun_net),
     }
     make_pre, build = builders[name]
     return nn.Sequential(OrderedDict(preprocess=make_pre(), net=build(seed=seed, **kwargs)))
+
+
+def _speedrun_net(seed=None, widths=(64, 256, 256), **kwargs):
+    return speedrun_net(widths=tuple(widths), seed=seed, **kwargs)
 
 
 def _stored_as_bf16(key: str, tensor: torch.Tensor, param_keys) -> bool:
@@ -429,7 +436,9 @@ def load_trained(name: str, *, folder=None, device: Union[str, torch.device] = "
     Names: ``forsyth_mnist``, ``lenet5``, ``buduma_mnist`` (1 x 28 x 28 input,
     trained in chapter 8 on part of the MNIST test split; see ``trained_info``),
     ``forsyth_cifar``, ``buduma_cifar``, ``buduma_cifar_bn`` (3 x 32 x 32 input,
-    chapter 9). Works offline: the weights ship with the package. The file's
+    chapter 9), ``speedrun`` (3 x 32 x 32, chapter 18; its recorded
+    ``test_acc_tta`` is measured with :func:`course_lib.speedrun.tta_accuracy`).
+    Works offline: the weights ship with the package. The file's
     sha256 is checked against the manifest.
 
     Raises

@@ -512,6 +512,21 @@ def _cpu_has_bf16() -> bool:
         return False
 
 
+def _cpu_native_bf16() -> bool:
+    """True when the CPU computes in bfloat16 natively (``avx512_bf16`` or ``amx_bf16`` flags, Linux).
+
+    oneDNN's own test (:func:`_cpu_has_bf16`) also says yes on AVX-512 CPUs without
+    these instructions, where bfloat16 convolutions are emulated and measured
+    about 4x slower than float32 (chapter 18). Unknown (non-Linux) CPUs count as no.
+    """
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
 class BestCheckpoint:
     """An ``on_epoch_end`` callback that keeps a copy of the weights at the lowest validation error.
 
