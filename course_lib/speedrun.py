@@ -109,13 +109,14 @@ class SpeedrunConfig:
     tta_level: int = 2
 
     def __post_init__(self):
-        if not isinstance(self.epochs, (int, float)) or isinstance(self.epochs, bool) or not self.epochs > 0:
-            raise ValueError(f"epochs must be a number > 0, got epochs={self.epochs!r}")
+        if (not isinstance(self.epochs, (int, float)) or isinstance(self.epochs, bool)
+                or not 0 < self.epochs < math.inf):
+            raise ValueError(f"epochs must be a finite number > 0, got epochs={self.epochs!r}")
         check_int("batch_size", self.batch_size, minimum=1)
         for name in ("lr", "weight_decay", "bias_scaler", "whiten_eps"):
             v = getattr(self, name)
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
-                raise ValueError(f"{name} must be a number >= 0, got {name}={v!r}")
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v < math.inf:
+                raise ValueError(f"{name} must be a finite number >= 0, got {name}={v!r}")
         for name in ("momentum", "label_smoothing", "batchnorm_momentum"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v < 1:
@@ -272,10 +273,11 @@ def speedrun_net(*, widths: Sequence[int] = (64, 256, 256), whiten_kernel: int =
             or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths)):
         raise ValueError(f"widths must be three positive ints, got widths={widths!r}")
     whiten_kernel = check_int("whiten_kernel", whiten_kernel, minimum=1)
-    if not 0 <= batchnorm_momentum < 1:
-        raise ValueError(f"batchnorm_momentum must be in [0, 1), got {batchnorm_momentum!r}")
-    if not isinstance(scaling, (int, float)) or isinstance(scaling, bool) or scaling <= 0:
-        raise ValueError(f"scaling must be a number > 0, got scaling={scaling!r}")
+    if (not isinstance(batchnorm_momentum, (int, float)) or isinstance(batchnorm_momentum, bool)
+            or not 0 <= batchnorm_momentum < 1):
+        raise ValueError(f"batchnorm_momentum must be a number in [0, 1), got {batchnorm_momentum!r}")
+    if not isinstance(scaling, (int, float)) or isinstance(scaling, bool) or not 0 < scaling < math.inf:
+        raise ValueError(f"scaling must be a finite number > 0, got scaling={scaling!r}")
     if seed is not None:
         torch.manual_seed(check_int("seed", seed, minimum=0))
     w1, w2, w3 = widths
@@ -350,7 +352,7 @@ def whitening_filters(images: torch.Tensor, kernel_size: int = 2, *, kind: str =
         raise ValueError(f"kind must be 'pca' or 'zca', got kind={kind!r}")
     c = images.shape[1]
     # (N, C, H, W) -> every k x k patch, flattened in (C, k, k) order: (N * H' * W', C k^2)
-    patches = F.unfold(images.double(), k).transpose(1, 2).reshape(-1, c * k * k)
+    patches = F.unfold(images.detach().cpu().double(), k).transpose(1, 2).reshape(-1, c * k * k)
     whitener = PatchWhitener(eps=eps, kind=kind).fit(patches.numpy())
     matrix = torch.from_numpy(whitener.matrix_)                      # (D, D): output i = row i . (x - mean)
     bias = -(matrix @ torch.from_numpy(whitener.mean_))
@@ -675,7 +677,9 @@ def train_speedrun(images: torch.Tensor, labels: torch.Tensor, *, config: Option
             if step >= total_steps:
                 break
         if step >= total_steps and lookahead is not None:
-            lookahead.update(net, 1.0)    # end on the averaged weights
+            if step % 5:    # fold in the last steps since the previous update, then end on the average
+                lookahead.update(net, 0.95 ** 5 * (step / total_steps) ** 3)
+            lookahead.update(net, 1.0)
         if device.type == "cuda":
             torch.cuda.synchronize()
         train_seconds += time.perf_counter() - t_epoch
@@ -763,6 +767,7 @@ def predict_tta(model: nn.Module, images: torch.Tensor, *, level: int = 2, batch
     bf16 = auto_bf16 if bf16 is None else bool(bf16)
     channels_last = auto_cl if channels_last is None else bool(channels_last)
     was_training = model.training
+    home = next(model.parameters(), torch.empty(0)).device
     model.eval().to(device)
     out = []
     for start in range(0, len(x), batch_size):
@@ -772,7 +777,7 @@ def predict_tta(model: nn.Module, images: torch.Tensor, *, level: int = 2, batch
         with torch.autocast(device.type if device.type in ("cpu", "cuda") else "cpu", dtype=torch.bfloat16,
                             enabled=bf16):
             out.append(_tta_logits(model, xb, level).float().cpu())
-    model.train(was_training)
+    model.train(was_training).to(home)    # leave the caller's model where it was
     return torch.cat(out)
 
 

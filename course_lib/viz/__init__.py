@@ -26,3 +26,4 @@ from .convolution import *; from .convolution import __all__ as _convolution_all
 from .pooling import *; from .pooling import __all__ as _pooling_all; __all__ += _pooling_all  # noqa: E702,F401,F403 (chapter 5 figures)
 from .gabor import *; from .gabor import __all__ as _gabor_all; __all__ += _gabor_all  # noqa: E702,F401,F403 (chapter 6 figures)
 from .preprocessing import *; from .preprocessing import __all__ as _preprocessing_all; __all__ += _preprocessing_all  # noqa: E702,F401,F403 (chapter 7 figures)
+from .speedrun import *; from .speedrun import __all__ as _speedrun_all; __all__ += _speedrun_all  # noqa: E702,F401,F403 (chapter 18 figures)
