@@ -102,3 +102,11 @@ def torch_shape(H, W, k, s, p, d, mode):
     except RuntimeError:
         return None
     return tuple(y.shape[2:]) if min(y.shape[2:]) > 0 else None
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Close every matplotlib figure a test opened (the viz tests open many)."""
+    yield
+    import matplotlib.pyplot as plt
+    plt.close("all")

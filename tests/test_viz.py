@@ -15,12 +15,6 @@ from course_lib import viz  # noqa: E402
 from course_lib.training import History  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def _images(fig):
     """The first AxesImage of every axes that has one, in order."""
     return [ax.images[0] for ax in fig.axes if ax.images]

@@ -16,12 +16,6 @@ from course_lib.viz.batchnorm import (LiveConvergence, plot_batch_size_effect, p
                                       plot_convergence, plot_lr_sweep)
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def test_channel_histograms():
     x = torch.randn(4, 3, 5, 5) * 3 + 1
     fig = plot_channel_histograms(x, (x - 1) / 3, channels=[0, 2], title="t")

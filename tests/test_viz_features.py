@@ -14,12 +14,6 @@ from course_lib.features import hog_visualization  # noqa: E402
 from course_lib.integral_image import haar_rectangles  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def test_exported_from_viz():
     for name in viz.features.__all__:
         assert name in viz.__all__ and getattr(viz, name) is getattr(viz.features, name)

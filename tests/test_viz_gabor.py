@@ -14,12 +14,6 @@ from course_lib import viz  # noqa: E402
 from course_lib.gabor import gabor_kernel  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def test_exported_from_viz():
     for name in viz.gabor.__all__:
         assert getattr(viz, name) is getattr(viz.gabor, name)

@@ -12,12 +12,6 @@ import pytest  # noqa: E402
 from course_lib.viz import interpret as vi  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def test_rgb_filters_zero_is_grey_and_sign_shows():
     w = np.zeros((2, 3, 3, 3))
     w[0, 0, 1, 1] = 2.0           # strong positive red at the centre

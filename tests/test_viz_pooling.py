@@ -16,12 +16,6 @@ from course_lib import viz  # noqa: E402
 from course_lib.pooling import adaptive_windows  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def test_exported_from_viz():
     for name in viz.pooling.__all__:
         assert getattr(viz, name) is getattr(viz.pooling, name)

@@ -12,12 +12,6 @@ from course_lib import viz  # noqa: E402
 from course_lib.training import History  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def test_exported_from_viz():
     for name in viz.preprocessing.__all__:
         assert name in viz.__all__ and getattr(viz, name) is getattr(viz.preprocessing, name)

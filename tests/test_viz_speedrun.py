@@ -15,12 +15,6 @@ from course_lib.viz.speedrun import (plot_ablation, plot_patch_spectrum, plot_se
                                      plot_time_accuracy, plot_whitening_filters)
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def test_exported_from_viz():
     for name in viz.speedrun.__all__:
         assert name in viz.__all__ and getattr(viz, name) is getattr(viz.speedrun, name)
