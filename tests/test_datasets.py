@@ -332,6 +332,25 @@ def test_mnist_download_failure_is_wrapped(tmp_path):
     assert info.value.__cause__ is not None
 
 
+@pytest.mark.parametrize("value, tries", [("1", True), ("yes", True), ("TRUE", True), ("0", False),
+                                           ("", False), ("no", False)])
+def test_course_download_variable_sets_the_default(tmp_path, monkeypatch, value, tries):
+    # hosted kernels set COURSE_DOWNLOAD=1 so that the notebooks' plain calls download; offline the
+    # attempt fails and says so, while without the variable the loader only reports what is missing
+    monkeypatch.setenv("COURSE_DOWNLOAD", value)
+    with pytest.raises(D.DataNotFoundError) as info:
+        D.load_mnist("test", root=tmp_path)
+    assert ("could not be downloaded" in str(info.value)) == tries
+    assert "COURSE_DOWNLOAD=1" in str(info.value)
+
+
+def test_explicit_download_false_beats_the_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_DOWNLOAD", "1")
+    with pytest.raises(D.DataNotFoundError, match="not found") as info:
+        D.load_cifar10("test", root=tmp_path, download=False)
+    assert "could not be downloaded" not in str(info.value)
+
+
 def test_mnist_train_test_download_failure_falls_back(tmp_path, monkeypatch, capsys):
     write_mnist(tmp_path, monkeypatch)
     with pytest.warns(UserWarning, match="downloading the MNIST training split failed"):
