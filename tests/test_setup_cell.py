@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -174,3 +175,15 @@ def test_built_chapter_has_colab_and_binder_buttons():
     owner_repo = URL.removeprefix("https://github.com/")
     assert f"colab.research.google.com/github/{owner_repo}/blob/{BRANCH}/notebooks/01_images.ipynb" in text
     assert f"mybinder.org/v2/gh/{owner_repo}/{BRANCH}" in text
+
+
+@pytest.mark.skipif(shutil.which("repo2docker") is None,
+                    reason="repo2docker is not installed (pip install jupyter-repo2docker)")
+def test_repo2docker_reads_the_environment_and_both_scripts(tmp_path):
+    # a dry run: repo2docker writes the Dockerfile it would build, without Docker
+    done = subprocess.run(["repo2docker", "--no-build", "--debug", "--user-id", "1000", "--user-name",
+                           "jovyan", str(ROOT)], capture_output=True, text=True, timeout=300)
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log[-3000:]
+    assert re.search(r"env update .*--file \"environment\.yml\"", log), "environment.yml was not used"
+    assert "RUN ./postBuild" in log and 'R2D_ENTRYPOINT="${REPO_DIR}/start"' in log

@@ -12,24 +12,20 @@ opened too. Skipped when no Chromium binary is installed.
 from __future__ import annotations
 
 import html
-import json
 import os
 import re
-import shutil
-import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from course_lib import Layer, conv_output_size, conv_transpose_output_size
 from course_lib.widgets import conv_arithmetic_explorer_html, receptive_field_tracer_html
 from course_lib.widgets._geometry import CONV_RANGES, MODES, conv_state, tracer_state
 from course_lib.widgets._svg import conv_svg, conv_text, tracer_svg, tracer_text
 from conftest import torch_shape
+from _browser import Chromium, skip_without_browser
 
 REPO = Path(__file__).resolve().parents[1]
 # the built chapter page (COURSE_BOOK_PAGE overrides, e.g. for a book built elsewhere)
@@ -37,120 +33,7 @@ BOOK_PAGE = Path(os.environ.get("COURSE_BOOK_PAGE",
                                 REPO / "_build" / "html" / "notebooks" / "04_stride_padding.html"))
 
 
-def find_chromium():
-    names = [os.environ.get("CHROMIUM_BIN", ""), "chromium", "chromium-browser", "google-chrome",
-             "google-chrome-stable", "chrome"]
-    return next((shutil.which(n) for n in names if n and shutil.which(n)), None)
-
-
-CHROMIUM = find_chromium()
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="no Chromium binary found (install it with `apt-get install -y "
-                             "chromium`, or point CHROMIUM_BIN at one)")
-websocket = pytest.importorskip("websocket", reason="websocket-client drives Chromium over the "
-                                                    "DevTools protocol; pip install websocket-client")
-
-KEYS = {"ArrowRight": 39, "ArrowLeft": 37}
-
-
-class Chromium:
-    """A headless Chromium with one page, driven over the DevTools protocol."""
-
-    def __init__(self, profile: Path):
-        profile.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--no-first-run", "--no-default-browser-check", "--disable-extensions",
-             f"--user-data-dir={profile}", "--remote-debugging-port=0",
-             "--window-size=1000,1400", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        port_file = profile / "DevToolsActivePort"
-        deadline = time.time() + 60
-        while not (port_file.exists() and port_file.read_text().strip()):
-            if time.time() > deadline or self.proc.poll() is not None:
-                self.close()
-                raise RuntimeError("Chromium did not open its DevTools port")
-            time.sleep(0.1)
-        port = int(port_file.read_text().split()[0])
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=30) as r:
-            page = next(t for t in json.load(r) if t["type"] == "page")
-        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60,
-                                              suppress_origin=True)
-        self.next_id, self.events = 0, []
-        self.send("Page.enable")
-        self.send("Runtime.enable")
-
-    def close(self):
-        if getattr(self, "ws", None) is not None:
-            self.ws.close()
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-    def send(self, method, **params):
-        self.next_id += 1
-        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            msg = json.loads(self.ws.recv())
-            if msg.get("id") == self.next_id:
-                if "error" in msg:
-                    raise RuntimeError(f"{method}: {msg['error']}")
-                return msg["result"]
-            self.events.append(msg)
-
-    def wait_event(self, name, timeout=60):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            for i, ev in enumerate(self.events):
-                if ev.get("method") == name:
-                    return self.events.pop(i)
-            self.events.append(json.loads(self.ws.recv()))
-        raise TimeoutError(name)
-
-    def open(self, url):
-        self.events.clear()
-        self.send("Page.navigate", url=url)
-        self.wait_event("Page.loadEventFired")
-
-    def js(self, expression):
-        res = self.send("Runtime.evaluate", expression=expression, returnByValue=True,
-                        awaitPromise=True)
-        if "exceptionDetails" in res:
-            raise RuntimeError(f"JS error in {expression[:80]!r}: {res['exceptionDetails']}")
-        return res["result"].get("value")
-
-    def exceptions(self):
-        return [ev["params"]["exceptionDetails"] for ev in self.events
-                if ev.get("method") == "Runtime.exceptionThrown"]
-
-    # -- real user input ---------------------------------------------------------------------
-    def key(self, name, times=1):
-        for _ in range(times):
-            for kind in ("rawKeyDown", "keyUp"):
-                self.send("Input.dispatchKeyEvent", type=kind, key=name, code=name,
-                          windowsVirtualKeyCode=KEYS[name], nativeVirtualKeyCode=KEYS[name])
-
-    def slide(self, selector, value):
-        """Move a range slider to ``value`` with arrow keys, as a reader would."""
-        current = self.js(f"(() => {{ const e = document.querySelector({json.dumps(selector)}); "
-                          f"e.scrollIntoView({{block: 'center'}}); e.focus(); return +e.value; }})()")
-        self.key("ArrowRight" if value > current else "ArrowLeft", abs(value - current))
-        got = self.js(f"+document.querySelector({json.dumps(selector)}).value")
-        assert got == value, f"slider {selector} at {got}, wanted {value}"
-
-    def click(self, selector):
-        box = self.js(f"(() => {{ const e = document.querySelector({json.dumps(selector)}); "
-                      f"e.scrollIntoView({{block: 'center'}}); const r = e.getBoundingClientRect(); "
-                      f"return [r.left + r.width / 2, r.top + r.height / 2]; }})()")
-        for kind in ("mousePressed", "mouseReleased"):
-            self.send("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left",
-                      clickCount=1)
-
-    def text(self, selector):
-        return self.js(f"document.querySelector({json.dumps(selector)}).textContent")
+pytestmark = skip_without_browser
 
 
 @pytest.fixture(scope="module")
@@ -472,4 +355,76 @@ def test_image_explorers_follow_their_sliders(browser, tmp_path):
     assert browser.js(f"document.getElementById('{hog}').getAttribute('data-length')") == \
         str(hog_shape(240, 320, pixels_per_cell=16).length)
     assert "15 × 20 × 9 bins = 2,700 numbers" in browser.text(f"#{hog} .cl-text")
+    assert browser.exceptions() == []
+
+
+# -- chapter 1: move or rotate a digit, the page looks up the precomputed scores --------------------
+
+def read_digit(browser, eid):
+    return browser.js(f"""(() => {{
+        const root = document.getElementById("{eid}"), st = window.courseLibImageExplorers.instances["{eid}"].state();
+        const c = root.querySelector("canvas"), px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        return {{argmax: root.getAttribute("data-argmax"), answer: root.querySelector(".cl-answer").textContent,
+                scoresText: root.querySelector(".cl-scores").textContent, message: root.querySelector(".cl-msg").textContent,
+                marked: Array.from(root.querySelectorAll(".cl-bar[stroke]")).map(b => +b.getAttribute("data-class")),
+                arrows: root.querySelectorAll(".cl-argmax").length, state: st,
+                red: Array.from(px).filter((v, i) => i % 4 === 0),
+                sliders: ["dy", "dx", "angle"].map(n => +root.querySelector(`input[name="${{n}}"]`).value)}};
+    }})()""")
+
+
+def test_digit_scores_explorer_follows_arrow_keys(browser, tmp_path):
+    import numpy as np
+    from course_lib.augment import affine_image
+    from course_lib.linear import linear_classifier
+    from course_lib.widgets import digit_score_grid, digit_scores_explorer_html
+    digit = np.zeros((16, 16))
+    digit[3:13, 7:9] = 1.0
+    digit[3:5, 5:8] = 0.7
+    # templates: the digit where it is, moved right by 3, turned by 20 degrees, and nothing (bias only)
+    templates = [digit, affine_image(digit, shift=(0, 3)), affine_image(digit, angle=20), np.zeros((16, 16))]
+    model = linear_classifier((1, 16, 16), 4, zero_init=True)
+    with torch.no_grad():
+        model[1].weight.copy_(torch.from_numpy(np.stack([t.ravel() for t in templates])).float())
+        model[1].bias.copy_(torch.tensor([0.0, 0.0, 0.0, 4.0]))
+    g = digit_score_grid(model, digit, shifts=range(-4, 5), angles=range(-30, 31, 10))
+    assert len(set(g.predictions.ravel().tolist())) == 4                   # every class wins somewhere
+    browser.open(write_page(tmp_path / "digit.html", digit_scores_explorer_html(g, label=0).data))
+    eid = browser.js("document.querySelector('.cl-explorer[data-explorer=digitscores]').id")
+    names = browser.js(f"Array.from(document.querySelectorAll('#{eid} input, #{eid} select, #{eid} button'))"
+                       ".map(e => e.getAttribute('data-lm-suppress-shortcuts'))")
+    assert names == ["true"] * 3
+
+    def check(dy, dx, angle):
+        got = read_digit(browser, eid)
+        a, i, j = g.index(dy, dx, angle)
+        assert got["sliders"] == [dy, dx, angle] and got["state"]["index"] == [a, i, j]
+        want = g.scores[a, i, j]
+        np.testing.assert_allclose(got["state"]["scores"], want, atol=5e-5)
+        pred = int(g.predictions[a, i, j])
+        assert int(got["argmax"]) == pred == got["state"]["argmax"] and got["answer"] == str(pred)
+        assert got["marked"] == [pred] and got["arrows"] == 1
+        shown = [float(v.split()[1]) for v in got["scoresText"].removeprefix("scores: ").split(", ")]
+        np.testing.assert_allclose(shown, want, atol=0.005 + 1e-9)
+        np.testing.assert_array_equal(got["red"], np.round(g.images[a, i, j] * 255).ravel())   # the moved digit
+        assert (", right" in got["message"]) == (pred == 0)
+        return pred
+
+    assert check(0, 0, 0) == 0
+    browser.slide(f'#{eid} input[name="dx"]', 3)                            # three presses of ArrowRight
+    assert check(0, 3, 0) == 1
+    browser.js(f"document.querySelector('#{eid} input[name=\"angle\"]').focus()")
+    browser.key("ArrowRight", 2)                                            # 0 -> 20 degrees, step 10
+    check(0, 3, 20)
+    browser.slide(f'#{eid} input[name="dx"]', 0)
+    assert check(0, 0, 20) == 2
+    browser.slide(f'#{eid} input[name="dy"]', -4)
+    browser.key("ArrowLeft", 5)                                             # still on the dy slider
+    browser.js(f"document.querySelector('#{eid} input[name=\"angle\"]').focus()")
+    browser.key("ArrowLeft", 9)                                             # stops at -30
+    check(-4, 0, -30)
+    for dy, dx in [(4, 4), (-1, -4), (2, -3)]:
+        browser.slide(f'#{eid} input[name="dy"]', dy)
+        browser.slide(f'#{eid} input[name="dx"]', dx)
+        check(dy, dx, -30)
     assert browser.exceptions() == []

@@ -172,3 +172,92 @@ def test_conv_svg_labels_do_not_overlap_or_clip(h, w, k, s, p, d, mode):
 def test_static_tracer_and_conv_pages_still_build():
     assert "mountConv" in conv_arithmetic_explorer_html(height=32, width=1, padding=4).data
     assert "mountTracer" in receptive_field_tracer_html().data
+
+
+# -- chapter 1: the digit scores explorer (precomputed frames) ------------------------------------
+
+def _digit_and_model():
+    import torch
+    from course_lib.linear import linear_classifier
+    digit = np.zeros((12, 12))
+    digit[2:10, 5:7] = 1.0                                     # a "1"
+    digit[2:4, 3:6] = 0.6
+    model = linear_classifier((1, 12, 12), 4, seed=3)
+    with torch.no_grad():
+        model[1].bias.copy_(torch.tensor([0.1, -0.2, 0.3, 0.0]))
+    return digit, model
+
+
+def test_digit_score_grid_holds_the_models_scores_of_affine_image():
+    import torch
+    from course_lib.augment import affine_image
+    from course_lib.widgets import ScoreGrid, digit_score_grid
+    digit, model = _digit_and_model()
+    g = digit_score_grid(model, torch.from_numpy(digit)[None], shifts=range(-2, 3), angles=[-20, 0, 20])
+    assert isinstance(g, ScoreGrid) and g.shifts == (-2, -1, 0, 1, 2) and g.angles == (-20.0, 0.0, 20.0)
+    assert g.images.shape == (3, 5, 5, 12, 12) and g.scores.shape == (3, 5, 5, 4) and g.predictions.shape == (3, 5, 5)
+    for a, angle in enumerate(g.angles):
+        for i, dy in enumerate(g.shifts):
+            for j, dx in enumerate(g.shifts):
+                moved = affine_image(digit, shift=(dy, dx), angle=angle)
+                np.testing.assert_array_equal(g.images[a, i, j], moved)
+                with torch.no_grad():
+                    want = model(torch.from_numpy(moved)[None, None].float())[0].numpy()
+                np.testing.assert_allclose(g.scores[a, i, j], want, rtol=1e-5, atol=1e-6)
+                assert g.predictions[a, i, j] == int(want.argmax())
+    np.testing.assert_array_equal(g.images[1, 2, 2], digit)                 # the centre frame is the digit
+    assert g.index(dy=1, dx=-2, angle=20) == (2, 3, 0)
+    with pytest.raises(ValueError, match="not on the grid"):
+        g.index(dy=5, dx=0, angle=0)
+
+
+@pytest.mark.parametrize("kw, exc, word", [
+    (dict(model="linear"), TypeError, "model"),
+    (dict(image=np.zeros((2, 12, 12))), ValueError, "one grey image"),
+    (dict(image=np.full((12, 12), 2.0)), ValueError, "divide"),
+    (dict(image=np.zeros((12, 12, 12, 1))), ValueError, "image"),
+    (dict(shifts=[-1, 0, 2]), ValueError, "equal steps"),
+    (dict(shifts=[0.5, 1.5]), TypeError, "ints"),
+    (dict(shifts=range(-12, 13)), ValueError, "below the image size"),
+    (dict(angles="0"), TypeError, "angles"),
+    (dict(angles=[10, 0]), ValueError, "equal steps"),
+])
+def test_digit_score_grid_rejects_bad_input(kw, exc, word):
+    from course_lib.widgets import digit_score_grid
+    digit, model = _digit_and_model()
+    args = dict(model=model, image=digit, shifts=range(-1, 2), angles=[0])
+    args.update(kw)
+    with pytest.raises(exc, match=word):
+        digit_score_grid(**args)
+
+
+def test_digit_scores_page_embeds_every_frame():
+    import base64
+    from course_lib.widgets import digit_score_grid, digit_scores_explorer_html
+    digit, model = _digit_and_model()
+    g = digit_score_grid(model, digit, shifts=range(-2, 3), angles=[-15, 0, 15])
+    page = digit_scores_explorer_html(g, label=1, class_names=list("abcd"), dy=1, angle=15).data
+    assert set(re.findall(r"https?://[^\s\"']+", page)) <= {"http://www.w3.org/2000/svg"}
+    assert 'data-explorer="digitscores"' in page and "mountDigitScores(" in page
+    cfg = json.loads(re.search(r"mountDigitScores\([^,]+, (\{.*\})\);</script>", page).group(1))
+    pixels = np.frombuffer(base64.b64decode(cfg["pixels"]), dtype=np.uint8).reshape(3, 5, 5, 12, 12)
+    np.testing.assert_array_equal(pixels, np.round(g.images * 255))
+    np.testing.assert_allclose(np.array(cfg["scores"]).reshape(3, 5, 5, 4), g.scores, atol=5e-5)
+    assert cfg["predictions"] == g.predictions.ravel().tolist() and cfg["start"] == [2, 3, 2]
+    assert cfg["names"] == list("abcd") and cfg["label"] == 1 and cfg["shift_step"] == 1 and cfg["angle_step"] == 15
+
+
+@pytest.mark.parametrize("kw, exc, word", [
+    (dict(grid="frames"), TypeError, "grid"),
+    (dict(label=4), ValueError, "label"),
+    (dict(class_names=["a"]), ValueError, "class_names"),
+    (dict(dx=3), ValueError, "dx"),
+    (dict(angle=5), ValueError, "angle"),
+])
+def test_digit_scores_page_rejects_bad_input(kw, exc, word):
+    from course_lib.widgets import digit_score_grid, digit_scores_explorer_html
+    digit, model = _digit_and_model()
+    args = dict(grid=digit_score_grid(model, digit, shifts=range(-2, 3), angles=[-15, 0, 15]))
+    args.update(kw)
+    with pytest.raises(exc, match=word):
+        digit_scores_explorer_html(**args)

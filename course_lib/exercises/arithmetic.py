@@ -7,16 +7,17 @@ wrong answer matches it.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable, List, Optional, Tuple
 
 import numpy as np
 
 from ..shapes import conv_macs, conv_output_size, conv_params, conv_transpose_output_size
-from .core import (Case, Result, _short, as_number, check_function, compare_exact, exercise_check, is_stub,
+from .core import (Case, Result, _plain, _short, as_number, check_function, compare_exact, exercise_check, is_stub,
                    not_attempted, not_yet, passed, same_value)
 
 __all__ = ["check_output_size", "check_param_count", "check_conv_macs", "check_dilated_output_size",
-           "check_transposed_output_size", "check_layer_prediction"]
+           "check_transposed_output_size", "check_layer_prediction", "check_floor_or_ceiling"]
 
 #: Library size arithmetic the size exercises must not call (computing a size by running torch counts too).
 SIZE_FUNCTIONS = ["course_lib.shapes.conv_output_size", "torch.nn.functional.conv2d", "torch.conv2d",
@@ -376,3 +377,250 @@ def check_layer_prediction(answer: Any, *, height: int, width: int, in_channels:
                     "for the sizes: pad, then count window starts 0, s, 2s, ... while the k-pixel window "
                     "still fits; for the parameters: (weights in one filter + its bias) times the number "
                     "of filters"])
+
+
+# ------------------------------------------------------------------------------------------
+# Exercise 4.7: Buduma's ceiling against PyTorch's floor, and the padding that reads every pixel
+
+_FC_PARTS = ("colleague's sizes (ceiling)", "PyTorch's sizes (floor)", "smallest padding",
+             "sizes with that padding")
+
+
+def _chain(n: int, step, layers: int) -> Tuple[int, ...]:
+    """The sizes after each of ``layers`` layers, each computed from the previous one by ``step``."""
+    sizes, m = [], n
+    for _ in range(layers):
+        m = step(m)
+        sizes.append(m)
+    return tuple(sizes)
+
+
+def _reads_every_pixel(n: int, k: int, s: int, p: int) -> bool:
+    """Does a k-wide window at stride s on n pixels padded by p read the last image pixel?"""
+    positions = (n + 2 * p - k) // s + 1
+    return positions >= 1 and (positions - 1) * s + k - 1 >= p + n - 1
+
+
+def _smallest_full_padding(n: int, k: int, s: int, layers: int) -> Optional[int]:
+    """The smallest padding, the same at every layer, that leaves no image pixel unread."""
+    for p in range(k + s):
+        m, ok = n, True
+        for _ in range(layers):
+            if m + 2 * p < k or not _reads_every_pixel(m, k, s, p):
+                ok = False
+                break
+            m = conv_output_size(m, k, s, p)
+        if ok:
+            return p
+    return None
+
+
+def _one_number(value: Any) -> Tuple[Optional[float], str]:
+    """(the number, "") or (None, what is wrong with it); never raises."""
+    v = _plain(value)
+    if isinstance(v, tuple) and len(v) == 1:
+        v = v[0]
+    x = as_number(v) if not isinstance(v, tuple) else None
+    if x is None:
+        return None, f"expected a whole number, got {_short(value, 40)}"
+    if not math.isfinite(x):
+        return None, f"got {x}, not a number of pixels"
+    if not float(x).is_integer():
+        return None, "a fraction: sizes and paddings are whole numbers of pixels"
+    return x, ""
+
+
+def _sizes_of(value: Any, layers: int) -> Tuple[Optional[Tuple[int, ...]], str]:
+    """A tuple of ``layers`` whole numbers from a tuple/list/array/torch.Size, or (None, why not)."""
+    v = _plain(value)
+    if not isinstance(v, tuple):
+        if as_number(v) is not None:
+            return None, (f"one number; give {layers} sizes, one after each convolution (feed each size "
+                          "into the next layer)")
+        return None, f"expected {layers} sizes in a tuple, got {_short(value, 40)}"
+    if len(v) != layers:
+        return None, f"expected {layers} sizes (one after each convolution), got {len(v)} values"
+    out = []
+    for x in v:
+        number, why = _one_number(x)
+        if number is None:
+            return None, why
+        out.append(int(number))
+    return tuple(out), ""
+
+
+def _split_answer(answer: Any, layers: int) -> Optional[list]:
+    """The four parts of the answer (nested, or all 3 * layers + 1 numbers in a row), or None."""
+    got = _plain(answer)
+    if not isinstance(got, tuple):
+        return None
+    if len(got) == 4:
+        return list(got)
+    flat = 3 * layers + 1
+    if len(got) == flat and all(not isinstance(x, (tuple, np.ndarray)) for x in got):
+        return [got[:layers], got[layers:2 * layers], got[2 * layers], got[2 * layers + 1:]]
+    return None
+
+
+def _fc_context():
+    return {}
+
+
+@exercise_check("answer", context=_fc_context, title="Exercise 4.7: floor or ceiling? (S4.3, E2)")
+def check_floor_or_ceiling(answer: Any, *, n: int = 28, kernel_size: int = 3, stride: int = 2, layers: int = 2,
+                           exercise: str = "Exercise 4.7: floor or ceiling? (S4.3, E2)") -> Result:
+    """Check ``((ceiling sizes), (floor sizes), smallest padding, (sizes with that padding))``.
+
+    A stack of ``layers`` convolutions (kernel ``kernel_size``, stride ``stride``)
+    on an ``n``-pixel axis: the sizes the colleague computes with Buduma's ceiling
+    and no padding, the sizes PyTorch produces (floor) without padding, the
+    smallest padding (the same at every layer) that leaves no image pixel
+    unread, and the sizes PyTorch produces with it. Pairs may be tuples, lists,
+    arrays or ``torch.Size``; all ``3 * layers + 1`` numbers in one flat tuple
+    are fine too. The right values are never shown.
+
+    Examples
+    --------
+    >>> check_floor_or_ceiling(((8, 4), (7, 3), 1, (8, 4)), n=16).status
+    'pass'
+    >>> r = check_floor_or_ceiling(((7, 3), (7, 3), 1, (8, 4)), n=16)
+    >>> "floor" in str(r), "(8, 4)" in str(r)
+    (True, False)
+    >>> check_floor_or_ceiling(...).status
+    'not attempted'
+    """
+    k, s = kernel_size, stride
+    if is_stub(answer):
+        return not_attempted(exercise, "replace the `...` with your prediction: ((the colleague's two sizes), "
+                             "(PyTorch's two sizes), the smallest padding, (the two sizes with it)).")
+
+    def floor_step(p):
+        return lambda m: (m + 2 * p - k) // s + 1
+
+    def ceil_step(p):
+        return lambda m: -(-(m + 2 * p - k) // s) + 1
+
+    ceil_sizes = _chain(n, ceil_step(0), layers)
+    floor_sizes = _chain(n, floor_step(0), layers)
+    pad = _smallest_full_padding(n, k, s, layers)
+    if pad is None:
+        return not_yet(exercise, "the check has no answer for this network (no padding reads every pixel).")
+    padded_sizes = _chain(n, floor_step(pad), layers)
+
+    parts = _split_answer(answer, layers)
+    if parts is None:
+        return not_yet(exercise, f"expected four parts, ((the colleague's {layers} sizes), (PyTorch's {layers} "
+                       f"sizes), the smallest padding, (the {layers} sizes with it)), got {_short(answer, 80)}.")
+
+    def no_plus_one(p, ceil=False):
+        if ceil:
+            return lambda m: -(-(m + 2 * p - k) // s)
+        return lambda m: (m + 2 * p - k) // s
+
+    def mixed(first, then):
+        """The first layer with step ``first``, the later ones with ``then``."""
+        sizes = [first(n)]
+        for _ in range(layers - 1):
+            sizes.append(then(sizes[-1]))
+        return tuple(sizes)
+
+    mistakes = {
+        0: [(floor_sizes, "those are PyTorch's sizes: the colleague rounds (n + 2p - k) / s *up* with "
+                          "Buduma's ceiling"),
+            (_chain(n, no_plus_one(0, ceil=True), layers), "the + 1 outside the ceiling is missing (the first "
+                                                           "window, at position 0, counts too)"),
+            (mixed(ceil_step(0), floor_step(0)), "the later size is rounded down: the colleague uses the "
+                                                 "ceiling at every layer"),
+            (_chain(n, lambda m: m - k + 1, layers), "the stride is missing: the window jumps s pixels at a "
+                                                     "time")],
+        1: [(ceil_sizes, "that is the ceiling; PyTorch rounds (n + 2p - k) / s *down*: a window that does not "
+                         "fit is not counted"),
+            (_chain(n, no_plus_one(0), layers), "off by one: did you forget the + 1 (the first window counts "
+                                                "too)?"),
+            (mixed(floor_step(0), no_plus_one(0)), "off by one in the later size: did you forget the + 1 there?"),
+            (mixed(ceil_step(0), floor_step(0)), "the first size is rounded up; PyTorch rounds down at every "
+                                                 "layer"),
+            (_chain(n, lambda m: m - k + 1, layers), "the stride is missing: the window jumps s pixels at a "
+                                                     "time")],
+        3: [(floor_sizes, "those are the sizes without padding: pad each convolution with your padding"),
+            (_chain(n, no_plus_one(pad), layers), "off by one: did you forget the + 1 (the first window counts "
+                                                  "too)?"),
+            (_chain(n, ceil_step(pad), layers), "that is the ceiling; PyTorch rounds down with padding too"),
+            (_chain(n, lambda m: m + 2 * pad - k + 1, layers), "those are the sizes at stride 1: padding keeps "
+                                                               "the size only when the stride is 1"),
+            (mixed(floor_step(pad), floor_step(0)), "the later convolution is padded too"),
+            (mixed(floor_step(0), floor_step(pad)), "the first convolution is padded too")],
+    }
+    expected = {0: ceil_sizes, 1: floor_sizes, 3: padded_sizes}
+    steps = {0: ceil_step(0), 1: floor_step(0), 3: floor_step(pad)}
+
+    details: List[str] = []
+    sizes_got = {}
+    for i in (0, 1, 3):
+        sizes_got[i], _ = _sizes_of(parts[i], layers)
+    swapped = sizes_got[0] == floor_sizes and sizes_got[1] == ceil_sizes and ceil_sizes != floor_sizes
+    if swapped:
+        details.append("order: the first two pairs are swapped: first the sizes the colleague computes with "
+                       "the ceiling, then the sizes PyTorch produces")
+    padding_got = None
+    for i, (name, part) in enumerate(zip(_FC_PARTS, parts)):
+        if swapped and i in (0, 1):
+            continue
+        if i == 2:
+            number, why = _one_number(part)
+            v = _plain(part)
+            if number is None and isinstance(v, tuple) and len(v) == 2 and same_value(v[0], v[1]):
+                number, why = _one_number(v[0])              # (p, p): the same padding on both axes
+            if number is None:
+                details.append(f"{name}: got {_short(part, 40)}: {why}")
+                continue
+            padding_got = int(number)
+            if padding_got == pad:
+                continue
+            if padding_got < 0:
+                problem = "a padding is never negative: it adds pixels around the image"
+            elif padding_got > pad:
+                problem = ("that pads enough to read every image pixel, but it is not the smallest padding "
+                           "that does")
+            else:
+                problem = ("with that padding the last window still stops before the last image column: the "
+                           "stride does not fit, and that column is never read")
+            details.append(f"{name}: got {_short(part, 40)}: {problem}")
+            continue
+        got = sizes_got[i]
+        if got is None:
+            _, why = _sizes_of(part, layers)
+            details.append(f"{name}: got {_short(part, 40)}: {why}")
+            continue
+        right = expected[i]
+        if got == right:
+            continue
+        named = [m for wrong, m in mistakes[i] if wrong != right and got == wrong]
+        if i == 3 and padding_got is not None and padding_got != pad and 0 <= padding_got <= n \
+                and got == _chain(n, floor_step(padding_got), layers):
+            named = ["these sizes follow from your padding; the padding is what is not right yet"]
+        if not named:
+            if any(g < 1 for g in got):
+                named = ["an output has at least one position; a size below 1 cannot come out"]
+            elif got[0] != right[0] and layers > 1 and got[1:] == _chain(got[0], steps[i], layers - 1):
+                named = ["the later size follows from your first one; the first size is not right yet"]
+            else:
+                off = [j + 1 for j, (g, r) in enumerate(zip(got, right)) if abs(g - r) == 1]
+                wrong_at = [j + 1 for j, (g, r) in enumerate(zip(got, right)) if g != r]
+                if off and off == wrong_at:
+                    named = [f"off by one in size {', '.join(map(str, off))}: recount the window positions"]
+                else:
+                    named = [f"size {', '.join(map(str, wrong_at))} not right yet"]
+        details.append(f"{name}: got {_short(part, 40)}: " + "; or ".join(dict.fromkeys(named)))
+    if not details:
+        return passed(exercise, "all four parts are right: the ceiling counts a window that would hang off the "
+                      "edge, PyTorch does not, and the right padding turns the unread column into one of zeros.")
+    wrong_parts = len(details) + (1 if swapped else 0)
+    message = ("the first two pairs are in the wrong order." if swapped and len(details) == 1 else
+               f"{min(wrong_parts, 4)} of 4 parts not right yet.")
+    return not_yet(exercise, message, details,
+                   ["work one convolution at a time and feed each size into the next; the colleague rounds "
+                    "(n + 2p - k) / s up, PyTorch rounds it down; both add 1 for the first window",
+                    "for the padding: the image occupies pixels p to p + n - 1 of the padded row, and the "
+                    "windows start at 0, s, 2s, ... as long as they fit in n + 2p pixels; try p = 0, 1, 2, ... "
+                    "and find the first whose last window reaches the last image pixel, at both layers"])

@@ -320,7 +320,7 @@ def epsilon_explorer_html(image, adversarials, probabilities, epsilons: Sequence
         f'<div id="{eid}" style="font-family:sans-serif;font-size:13px;max-width:560px">'
         + (f'<div style="font-weight:bold;margin-bottom:4px">{html.escape(title)}</div>' if title else "")
         + f'<label>epsilon <input type="range" min="0" max="{len(eps) - 1}" step="1" value="0" '
-        f'style="width:300px;vertical-align:middle"></label> <span class="cl-eps-value">{eps[0]:.3f}</span>'
+        f'data-lm-suppress-shortcuts="true" style="width:300px;vertical-align:middle"></label> <span class="cl-eps-value">{eps[0]:.3f}</span>'
         f'<div><img alt="attacked image, change and class probabilities" '
         f'src="data:image/png;base64,{frames[0]}" style="max-width:100%"></div>'
         f'<div class="cl-eps-caption">{html.escape(captions[0])}</div>'

@@ -1,5 +1,6 @@
-"""Figures about images and datasets (chapter 1): pixel values, the vision tasks, class samples
-with mean images, label-preserving changes and what they do to a classifier.
+"""Figures about images and datasets (chapter 1): pixel values, colour channels, array-layout and
+uint8 pitfalls, the vision tasks, class samples with mean images, label-preserving changes and what
+they do to a classifier, and the two losses against the margin.
 
 Every function returns a matplotlib Figure and never shows it.
 """
@@ -13,8 +14,9 @@ from matplotlib.figure import Figure
 
 from .._checks import check_array, check_int
 
-__all__ = ["show_patch_values", "show_vision_tasks", "show_class_samples", "show_grey_grid",
-           "plot_shift_similarity", "plot_invariance_sweeps"]
+__all__ = ["show_patch_values", "show_channels", "show_reshape_vs_transpose", "show_image_row",
+           "show_vision_tasks", "show_class_samples", "show_grey_grid", "plot_shift_similarity",
+           "plot_invariance_sweeps", "plot_margin_losses"]
 
 
 def _np(a) -> np.ndarray:
@@ -66,6 +68,164 @@ def show_patch_values(image, top: int, left: int, size: int = 8, *,
     axes[1].set_title("the same patch, one number per pixel")
     for ax in axes:
         ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+def _colour_hwc(name: str, image, channel_axis: int) -> np.ndarray:
+    """A colour image as (H, W, C) with C = 3, uint8 or floats in [0, 1] (checked)."""
+    img = check_array(name, _np(image), ndim=3, shape_hint="(H, W, 3) or (3, H, W)")
+    if channel_axis not in (0, -1, 2):
+        raise ValueError(f"channel_axis must be 0 (C, H, W) or -1 (H, W, C), got channel_axis={channel_axis}")
+    img = np.moveaxis(img, channel_axis, -1)
+    if img.shape[-1] != 3:
+        raise ValueError(f"{name} must have 3 colour channels on axis {channel_axis}, got shape "
+                         f"{np.moveaxis(img, -1, channel_axis).shape}; pass channel_axis=0 for (C, H, W) images")
+    if img.dtype != np.uint8 and (not np.isfinite(img).all() or img.min() < 0 or img.max() > 1):
+        raise ValueError(f"{name} must be uint8 (0..255) or floats in [0, 1], got {img.dtype} values from "
+                         f"{float(np.nanmin(img)):g} to {float(np.nanmax(img)):g}; divide uint8 values by 255")
+    return img
+
+
+def show_channels(image, *, names: Sequence[str] = ("red", "green", "blue"), channel_axis: int = -1,
+                  title: Optional[str] = None) -> Figure:
+    """A colour image next to each of its three channels, drawn as grey images on one fixed scale.
+
+    Every channel panel maps 0 to black and the largest possible value (255 for uint8, 1 for
+    floats) to white, so brightness can be compared across channels.
+
+    Parameters
+    ----------
+    image : array, shape (H, W, 3) or (3, H, W)
+        uint8 values 0..255 or floats in [0, 1].
+    names : sequence of 3 str
+        Names of the channels, used in the panel titles.
+    channel_axis : int
+        -1 (default) for the (H, W, C) layout of image files and scikit-image, 0 for (C, H, W).
+    title : str, optional
+        Title of the first panel; default names the layout.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Four panels: the image, then channels 0, 1 and 2.
+
+    Examples
+    --------
+    >>> fig = show_channels(np.zeros((4, 5, 3), dtype=np.uint8))
+    >>> [ax.get_title() for ax in fig.axes][1:]
+    ['channel 0: red', 'channel 1: green', 'channel 2: blue']
+    """
+    img = _colour_hwc("image", image, channel_axis)
+    if isinstance(names, str) or len(names) != 3:
+        raise ValueError(f"names must be three channel names, got {names!r}; e.g. names=('red', 'green', 'blue')")
+    top = 255 if img.dtype == np.uint8 else 1.0
+    fig, axes = plt.subplots(1, 4, figsize=(12, 3.4))
+    axes[0].imshow(img)
+    axes[0].set_title(title or "RGB image (H x W x 3)")
+    for c, name in enumerate(names):
+        axes[c + 1].imshow(img[:, :, c], cmap="gray", vmin=0, vmax=top)
+        axes[c + 1].set_title(f"channel {c}: {name}")
+    for ax in axes:
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+def show_reshape_vs_transpose(transposed, reshaped, *, channel: int = 0, title: Optional[str] = None) -> Figure:
+    """One channel of every image of two (N, C, H, W) batches: made by a transpose (top row) and by a reshape.
+
+    Both batches must have the same shape. Each panel is drawn in grey on one fixed scale
+    (0..255 for uint8, 0..1 for floats), so the two rows can be compared pixel for pixel.
+
+    Parameters
+    ----------
+    transposed : array, shape (N, C, H, W)
+        The batch with its colour axis moved correctly, e.g. ``np.transpose(hwc, (0, 3, 1, 2))``.
+    reshaped : array, shape (N, C, H, W)
+        The same values re-read in the new shape, e.g. ``hwc.reshape(N, C, H, W)``.
+    channel : int
+        The channel shown, 0..C-1.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        2 x N panels; row 0 transpose, row 1 reshape.
+
+    Examples
+    --------
+    >>> hwc = np.arange(2 * 4 * 4 * 3, dtype=np.uint8).reshape(2, 4, 4, 3)
+    >>> fig = show_reshape_vs_transpose(hwc.transpose(0, 3, 1, 2), hwc.reshape(2, 3, 4, 4))
+    >>> fig.axes[2].get_title()
+    "reshape: image 0, 'channel 0'"
+    """
+    a = check_array("transposed", _np(transposed), ndim=4, shape_hint="(N, C, H, W)")
+    b = check_array("reshaped", _np(reshaped), ndim=4, shape_hint="(N, C, H, W)")
+    if a.shape != b.shape:
+        raise ValueError(f"transposed and reshaped must have the same shape, got {a.shape} and {b.shape}; "
+                         f"reshape to the transposed batch's shape")
+    if len(a) > 8:
+        raise ValueError(f"transposed holds {len(a)} images; show at most 8, e.g. transposed[:8], reshaped[:8]")
+    channel = check_int("channel", channel, minimum=0)
+    if channel >= a.shape[1]:
+        raise ValueError(f"channel must be below the number of channels C = {a.shape[1]}, got channel={channel}")
+    top = 255 if a.dtype == np.uint8 else max(float(a.max()), float(b.max()), 1.0)
+    n = len(a)
+    fig, axes = plt.subplots(2, n, figsize=(2.5 * n, 5.4), squeeze=False)
+    for i in range(n):
+        axes[0, i].imshow(a[i, channel], cmap="gray", vmin=0, vmax=top)
+        axes[0, i].set_title(f"transpose: image {i}, channel {channel}", fontsize=9)
+        axes[1, i].imshow(b[i, channel], cmap="gray", vmin=0, vmax=top)
+        axes[1, i].set_title(f"reshape: image {i}, 'channel {channel}'", fontsize=9)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    fig.suptitle(title or "moving the colour axis: transpose (top) versus reshape (bottom)")
+    fig.tight_layout()
+    return fig
+
+
+def show_image_row(images: Mapping[str, np.ndarray], *, channel_axis: int = -1,
+                   title: Optional[str] = None) -> Figure:
+    """Colour images side by side, each shown as it is (uint8 0..255 or floats in [0, 1], never rescaled).
+
+    Because nothing is rescaled, the row shows what arithmetic did to the values: for example
+    uint8 values that wrapped around past 255 come out dark.
+
+    Parameters
+    ----------
+    images : dict of str -> array, shape (H, W, 3) or (3, H, W)
+        Panel title -> image, in display order.
+    channel_axis : int
+        -1 (default) for (H, W, C) images, 0 for (C, H, W).
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> img = np.full((4, 4, 3), 200, dtype=np.uint8)
+    >>> fig = show_image_row({"original": img, "uint8 + 100": img + np.uint8(100)})
+    >>> [ax.get_title() for ax in fig.axes]
+    ['original', 'uint8 + 100']
+    """
+    if not isinstance(images, Mapping) or not images:
+        raise TypeError(f"images must be a non-empty dict title -> colour image, got {type(images).__name__}")
+    if len(images) > 6:
+        raise ValueError(f"images holds {len(images)} pictures; show at most 6 in one row")
+    shown = {str(k): _colour_hwc(f"images[{k!r}]", v, channel_axis) for k, v in images.items()}
+    fig, axes = plt.subplots(1, len(shown), figsize=(11 / 3 * len(shown), 3.8 + (0.3 if title else 0.0)),
+                             squeeze=False)
+    for ax, (name, img) in zip(axes[0], shown.items()):
+        ax.imshow(img)
+        ax.set_title(name)
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -298,5 +458,58 @@ def plot_invariance_sweeps(sweeps: Mapping[str, Tuple[Sequence[float], Sequence[
     axes[0, 0].set_ylim(0, None)
     if suptitle:
         fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def plot_margin_losses(margin, losses: Mapping[str, Sequence[float]], *, mark: Optional[float] = 1.0,
+                       title: Optional[str] = None) -> Figure:
+    """Losses of one image against its margin (true-class score minus the best other score).
+
+    Parameters
+    ----------
+    margin : array, shape (M,)
+        The margins, increasing.
+    losses : dict of str -> array, shape (M,)
+        Legend label -> the loss at each margin (e.g. softmax cross-entropy and the hinge loss).
+    mark : float, optional
+        Draw a dotted vertical line at this margin (default 1, where the hinge loss reaches 0);
+        None draws none.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> m = np.linspace(-2, 2, 5)
+    >>> fig = plot_margin_losses(m, {"hinge": np.maximum(0, 1 - m)})
+    >>> [line.get_label() for line in fig.axes[0].get_lines()][0], fig.axes[0].get_xlabel()[:5]
+    ('hinge', 'score')
+    """
+    m = check_array("margin", _np(margin), ndim=1, shape_hint="(M,)").astype(np.float64)
+    if len(m) < 2 or not np.all(np.diff(m) > 0):
+        raise ValueError(f"margin must hold at least two increasing values, got {len(m)} values; "
+                         f"use e.g. np.linspace(-3, 4, 141)")
+    if not isinstance(losses, Mapping) or not losses:
+        raise TypeError(f"losses must be a non-empty dict label -> loss values, got {type(losses).__name__}")
+    curves = {}
+    for name, values in losses.items():
+        v = check_array(f"losses[{name!r}]", _np(values), ndim=1, shape_hint="(M,)").astype(np.float64)
+        if v.shape != m.shape:
+            raise ValueError(f"losses[{name!r}] must have one value per margin ({len(m)}), got {len(v)}")
+        curves[str(name)] = v
+    if mark is not None and (isinstance(mark, bool) or not isinstance(mark, (int, float))):
+        raise TypeError(f"mark must be a number or None, got {mark!r}")
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    for name, v in curves.items():
+        ax.plot(m, v, label=name)
+    if mark is not None:
+        ax.axvline(float(mark), color="gray", lw=0.8, ls=":")
+    ax.set(xlabel="score of the true class minus score of the other class", ylabel="loss",
+           title=title or "loss against the winning margin")
+    ax.legend()
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

@@ -373,5 +373,5 @@ def picker_html(pictures: Mapping[str, bytes], *, label: str = "show", element_i
               f"document.getElementById('{element_id}-'+i).style.display=(String(i)===s.value)?'block':'none';}}}});"
               f"}})();</script>")
     return (f'<div id="{element_id}"><label>{_html.escape(label)} '
-            f'<select id="{element_id}-select">{"".join(options)}</select></label>'
+            f'<select id="{element_id}-select" data-lm-suppress-shortcuts="true">{"".join(options)}</select></label>'
             f'<div>{"".join(imgs)}</div>{script}</div>')

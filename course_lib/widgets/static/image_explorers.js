@@ -1,7 +1,8 @@
-/* course_lib image explorers for the static book: kernel playground, Gabor explorer, HoG arithmetic.
-   No CDN, no fetch. The numeric functions are JS ports of course_lib (conv.correlate2d,
+/* course_lib image explorers for the static book: kernel playground, Gabor explorer, HoG arithmetic,
+   digit scores. No CDN, no fetch. The numeric functions are JS ports of course_lib (conv.correlate2d,
    gabor.gabor_kernel, features.hog_shape, the playground's threshold rule), tested against the
-   Python versions in tests/test_widgets_static.py (Node) and tests/test_widgets_browser.py. */
+   Python versions in tests/test_widgets_static.py (Node) and tests/test_widgets_browser.py. The digit
+   scores explorer computes nothing: it looks up frames precomputed by static_views.digit_score_grid. */
 (function (root) {
   "use strict";
   if (root.courseLibImageExplorers) { return; }   /* several explorers on one page share this */
@@ -57,10 +58,11 @@
   /* ---- drawing ---- */
   function esc(t) { return String(t).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"); }
   /* a canvas with one pixel per value, scaled up by CSS (crisp); signed: red +, white 0, blue - */
-  function paint(canvas, data, H, W, signed, marks) {
+  /* fixed: optional [lo, hi] grey range (default: the data's own min and max) */
+  function paint(canvas, data, H, W, signed, marks, fixed) {
     canvas.width = Math.max(W, 1); canvas.height = Math.max(H, 1);
     var ctx = canvas.getContext("2d"); if (!ctx) { return; }
-    var im = ctx.createImageData(canvas.width, canvas.height), lo = minOf(data), hi = maxOf(data);
+    var im = ctx.createImageData(canvas.width, canvas.height), lo = fixed ? fixed[0] : minOf(data), hi = fixed ? fixed[1] : maxOf(data);
     var m = Math.max(Math.abs(lo), Math.abs(hi)) || 1, i, v, t;
     for (i = 0; i < H * W; i++) {
       v = data[i];
@@ -70,7 +72,7 @@
         im.data[4 * i + 1] = Math.round(255 * (1 - t));
         im.data[4 * i + 2] = v >= 0 ? Math.round(255 * (1 - t)) : 255;
       } else {
-        t = hi > lo ? Math.round(255 * (v - lo) / (hi - lo)) : 0;
+        t = hi > lo ? Math.round(255 * Math.min(Math.max((v - lo) / (hi - lo), 0), 1)) : 0;
         im.data[4 * i] = im.data[4 * i + 1] = im.data[4 * i + 2] = t;
       }
       if (marks && marks[i]) { im.data[4 * i] = 230; im.data[4 * i + 1] = 30; im.data[4 * i + 2] = 30; }
@@ -242,8 +244,82 @@
     return { state: function () { return state; } };
   }
 
+  /* ---- digit scores (chapter 1): precomputed frames, looked up by three sliders ---- */
+  /* one bar per class on a fixed axis [lo, hi] (lo <= 0 <= hi); the arg max is marked */
+  function scoreBarsSvg(scores, names, pred, label, lo, hi) {
+    var K = scores.length, bw = 34, x0 = 46, y0 = 14, ph = 200, W = x0 + K * bw + 10, parts = [], k;
+    var y = function (v) { return y0 + ph * (hi - v) / (hi - lo); };
+    var ticks = [], t, tstep = Math.pow(10, Math.floor(Math.log(Math.max(hi - lo, 1e-9) / 2) / Math.LN10));
+    if ((hi - lo) / tstep > 10) { tstep *= 5; } else if ((hi - lo) / tstep > 5) { tstep *= 2; }
+    for (t = Math.ceil(lo / tstep) * tstep; t <= hi + 1e-9; t += tstep) { ticks.push(Math.round(t / tstep) * tstep); }
+    ticks.forEach(function (v) {
+      parts.push('<line x1="' + x0 + '" x2="' + (W - 10) + '" y1="' + y(v).toFixed(1) + '" y2="' + y(v).toFixed(1) +
+        '" stroke="' + (v === 0 ? "#444444" : "#e3e6e9") + '"/>');
+      parts.push('<text x="' + (x0 - 4) + '" y="' + (y(v) + 4).toFixed(1) + '" font-size="11" text-anchor="end" fill="#555555">' +
+        esc(g3(v)) + "</text>");
+    });
+    for (k = 0; k < K; k++) {
+      var v = scores[k], top = Math.min(y(v), y(0)), h = Math.abs(y(v) - y(0)), x = x0 + k * bw + 4;
+      var fill = k === label ? "#2ca02c" : (k === pred ? "#d62728" : "#9aa3ad");
+      parts.push('<rect class="cl-bar" data-class="' + k + '" x="' + x + '" y="' + top.toFixed(1) + '" width="' + (bw - 8) +
+        '" height="' + Math.max(h, 0.5).toFixed(1) + '" fill="' + fill + '"' + (k === pred ? ' stroke="#000000" stroke-width="2"' : "") + "/>");
+      parts.push('<text x="' + (x + (bw - 8) / 2) + '" y="' + (y0 + ph + 16) + '" font-size="12" text-anchor="middle"' +
+        (k === pred ? ' font-weight="bold"' : "") + ">" + esc(names[k]) + "</text>");
+      if (k === pred) {
+        parts.push('<text class="cl-argmax" x="' + (x + (bw - 8) / 2) + '" y="' + (Math.min(y(v), y(0)) - 4).toFixed(1) +
+          '" font-size="12" text-anchor="middle">▼</text>');
+      }
+    }
+    parts.push('<text x="' + x0 + '" y="' + (y0 + ph + 32) + '" font-size="11" fill="#555555">class (▼ and bold: the arg max, the answer)</text>');
+    parts.push('<text x="12" y="' + (y0 + ph / 2) + '" font-size="11" fill="#555555" text-anchor="middle" transform="rotate(-90 12 ' +
+      (y0 + ph / 2) + ')">score</text>');
+    return '<svg xmlns="http://www.w3.org/2000/svg" width="' + W + '" height="' + (y0 + ph + 40) + '" viewBox="0 0 ' + W + " " +
+      (y0 + ph + 40) + '" font-family="sans-serif">' + parts.join("") + "</svg>";
+  }
+  function mountDigitScores(rootArg, cfg) {
+    var rootEl = rootOf(rootArg), ctl = rootEl.querySelector(".cl-controls"), pic = rootEl.querySelector(".cl-picture");
+    var txt = rootEl.querySelector(".cl-text"), grid = el("div", { "class": "cl-grid" }), S = cfg.shifts, A = cfg.angles;
+    var H = cfg.height, W = cfg.width, K = cfg.classes, raw = atob(cfg.pixels), i;
+    var pixels = new Uint8Array(raw.length);
+    for (i = 0; i < raw.length; i++) { pixels[i] = raw.charCodeAt(i); }
+    var lo = Math.min(0, minOf(cfg.scores)), hi = Math.max(0, maxOf(cfg.scores)), pad = 0.05 * (hi - lo || 1);
+    lo -= lo < 0 ? pad : 0; hi += pad;
+    var px = function (v) { return (v > 0 ? "+" : "") + v; };
+    ctl.appendChild(grid);
+    var inputs = {
+      dx: slider(grid, "dx", "right (px)", S[0], S[S.length - 1], cfg.shift_step, S[cfg.start[2]], update, px),
+      dy: slider(grid, "dy", "down (px)", S[0], S[S.length - 1], cfg.shift_step, S[cfg.start[1]], update, px),
+      angle: slider(grid, "angle", "angle (°)", A[0], A[A.length - 1], cfg.angle_step, A[cfg.start[0]], update,
+        function (v) { return px(Math.round(v * 100) / 100) + "°"; })
+    };
+    var panels = el("div", { "class": "cl-row" }); pic.innerHTML = ""; pic.appendChild(panels);
+    var pDigit = panel(panels, "the moved digit");
+    var bars = el("figure", { "class": "cl-panel" }), barPic = el("div", {});
+    bars.appendChild(barPic); bars.appendChild(el("figcaption", {}, "class scores" + (cfg.label === null ? "" : " (green: the true class, red: a wrong answer)")));
+    panels.appendChild(bars);
+    var state = null;
+    var nearest = function (list, v) { var b = 0; for (var j = 1; j < list.length; j++) { if (Math.abs(list[j] - v) < Math.abs(list[b] - v)) { b = j; } } return b; };
+    function update() {
+      var a = nearest(A, +inputs.angle.value), r = nearest(S, +inputs.dy.value), c = nearest(S, +inputs.dx.value);
+      var f = (a * S.length + r) * S.length + c, img = new Array(H * W), j;
+      for (j = 0; j < H * W; j++) { img[j] = pixels[f * H * W + j] / 255; }
+      var scores = cfg.scores.slice(f * K, (f + 1) * K), pred = cfg.predictions[f];
+      paint(pDigit.canvas, img, H, W, false, null, [0, 1]);
+      barPic.innerHTML = scoreBarsSvg(scores, cfg.names, pred, cfg.label, lo, hi);
+      state = { dy: S[r], dx: S[c], angle: A[a], index: [a, r, c], scores: scores, argmax: pred, image: img };
+      var verdict = cfg.label === null ? "" : (pred === cfg.label ? ", right" : ", wrong: the digit is " + esc(cfg.names[cfg.label]));
+      txt.innerHTML = '<div class="cl-msg">moved ' + px(S[r]) + " px down, " + px(S[c]) + " px right, turned " + px(A[a]) +
+        '°: the classifier says <b class="cl-answer">' + esc(cfg.names[pred]) + "</b> (score " + scores[pred].toFixed(2) + ")" + verdict +
+        '</div><div class="cl-formula cl-scores">scores: ' + scores.map(function (v, k) { return esc(cfg.names[k]) + " " + v.toFixed(2); }).join(", ") + "</div>";
+      rootEl.setAttribute("data-argmax", String(pred));
+    }
+    update();
+    return { state: function () { return state; } };
+  }
+
   root.courseLibImageExplorers = {
     correlate2d: correlate2d, gaborKernel: gaborKernel, detections: detections, hogShape: hogShape, hogText: hogText,
-    hogSvg: hogSvg, mountKernel: mountKernel, mountGabor: mountGabor, mountHog: mountHog, instances: {}
+    hogSvg: hogSvg, mountKernel: mountKernel, mountGabor: mountGabor, mountHog: mountHog, scoreBarsSvg: scoreBarsSvg,
+    mountDigitScores: mountDigitScores, instances: {}
   };
 })(typeof window !== "undefined" ? window : globalThis);
