@@ -6,6 +6,7 @@ says how to fix it.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Tuple, Union
 
@@ -29,6 +30,39 @@ def check_int(name: str, value, *, minimum: int | None = None) -> int:
         raise ValueError(f"{name} must be >= {minimum}, got {name}={value}; "
                          f"use a value of at least {minimum}")
     return value
+
+
+def check_real(name: str, value, *, low: float | None = None, high: float | None = None,
+               low_open: bool = False, high_open: bool = False) -> float:
+    """Return ``value`` as a finite float in a range, or raise TypeError/ValueError naming ``name``.
+
+    ``low``/``high`` bound the range (None: unbounded); ``low_open``/``high_open``
+    exclude the bound itself. Booleans are not numbers here.
+
+    >>> check_real("momentum", 0.9, low=0, high=1, high_open=True)
+    0.9
+    >>> check_real("momentum", 1.0, low=0, high=1, high_open=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: momentum must be a finite number in [0, 1), got momentum=1.0; pass e.g. momentum=0.5
+    """
+    if low is not None and high is not None:
+        example = (low + high) / 2
+    elif low is not None:
+        example = low + 1
+    else:
+        example = 0 if high is None or high > 0 else high - 1
+    interval = (("(" if low_open else "[") + ("-inf" if low is None else f"{low:g}") + ", "
+                + ("inf" if high is None else f"{high:g}") + (")" if high_open or high is None else "]"))
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in {interval}, got {value!r} of type "
+                        f"{type(value).__name__}; pass e.g. {name}={example:g}")
+    v = float(value)
+    if (not math.isfinite(v) or (low is not None and (v < low or (low_open and v == low)))
+            or (high is not None and (v > high or (high_open and v == high)))):
+        raise ValueError(f"{name} must be a finite number in {interval}, got {name}={value!r}; "
+                         f"pass e.g. {name}={example:g}")
+    return v
 
 
 def check_pair(name: str, value, *, minimum: int | None = None) -> Tuple[int, int]:

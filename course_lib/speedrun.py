@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._checks import check_int
+from ._checks import check_int, check_real
 from .training import _cpu_native_bf16, get_device
 from .whitening import PatchWhitener
 
@@ -40,6 +40,15 @@ _FLIPS = ("alternating", "random", "none")
 _SCHEDULES = ("warmup_decay", "decay", "constant")
 _OPTIMIZERS = ("nesterov", "momentum")
 _WHITEN = ("pca", "zca", "learned")
+
+
+def _check_widths(widths) -> Tuple[int, int, int]:
+    """The three block widths as a tuple of positive ints (config and builder share this check)."""
+    if (not isinstance(widths, (tuple, list)) or len(widths) != 3
+            or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths)):
+        raise ValueError(f"widths must be three positive ints, got widths={widths!r}; pass e.g. "
+                         f"widths=(64, 256, 256)")
+    return tuple(widths)
 
 
 @dataclass(frozen=True)
@@ -109,18 +118,12 @@ class SpeedrunConfig:
     tta_level: int = 2
 
     def __post_init__(self):
-        if (not isinstance(self.epochs, (int, float)) or isinstance(self.epochs, bool)
-                or not 0 < self.epochs < math.inf):
-            raise ValueError(f"epochs must be a finite number > 0, got epochs={self.epochs!r}")
+        check_real("epochs", self.epochs, low=0, low_open=True)
         check_int("batch_size", self.batch_size, minimum=1)
         for name in ("lr", "weight_decay", "bias_scaler", "whiten_eps"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v < math.inf:
-                raise ValueError(f"{name} must be a finite number >= 0, got {name}={v!r}")
+            check_real(name, getattr(self, name), low=0)
         for name in ("momentum", "label_smoothing", "batchnorm_momentum"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {name}={v!r}")
+            check_real(name, getattr(self, name), low=0, high=1, high_open=True)
         for name, value, choices in (("whiten", self.whiten, _WHITEN), ("optimizer", self.optimizer, _OPTIMIZERS),
                                      ("schedule", self.schedule, _SCHEDULES), ("flip", self.flip, _FLIPS)):
             if value not in choices:
@@ -130,10 +133,7 @@ class SpeedrunConfig:
         check_int("translate", self.translate, minimum=0)
         if self.tta_level not in (0, 1, 2) or isinstance(self.tta_level, bool):
             raise ValueError(f"tta_level must be 0, 1 or 2, got tta_level={self.tta_level!r}")
-        if (not isinstance(self.widths, (tuple, list)) or len(self.widths) != 3
-                or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in self.widths)):
-            raise ValueError(f"widths must be three positive ints, got widths={self.widths!r}")
-        object.__setattr__(self, "widths", tuple(self.widths))
+        object.__setattr__(self, "widths", _check_widths(self.widths))
 
     def replace(self, **changes) -> "SpeedrunConfig":
         """A copy with some fields changed (unknown names raise a ``TypeError``).
@@ -269,15 +269,10 @@ def speedrun_net(*, widths: Sequence[int] = (64, 256, 256), whiten_kernel: int =
     >>> tuple(net(torch.zeros(2, 3, 32, 32)).shape)
     (2, 10)
     """
-    if (not isinstance(widths, (tuple, list)) or len(widths) != 3
-            or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths)):
-        raise ValueError(f"widths must be three positive ints, got widths={widths!r}")
+    widths = _check_widths(widths)
     whiten_kernel = check_int("whiten_kernel", whiten_kernel, minimum=1)
-    if (not isinstance(batchnorm_momentum, (int, float)) or isinstance(batchnorm_momentum, bool)
-            or not 0 <= batchnorm_momentum < 1):
-        raise ValueError(f"batchnorm_momentum must be a number in [0, 1), got {batchnorm_momentum!r}")
-    if not isinstance(scaling, (int, float)) or isinstance(scaling, bool) or not 0 < scaling < math.inf:
-        raise ValueError(f"scaling must be a finite number > 0, got scaling={scaling!r}")
+    check_real("batchnorm_momentum", batchnorm_momentum, low=0, high=1, high_open=True)
+    check_real("scaling", scaling, low=0, low_open=True)
     if seed is not None:
         torch.manual_seed(check_int("seed", seed, minimum=0))
     w1, w2, w3 = widths

@@ -402,9 +402,10 @@ def test_config_defaults_and_replace():
 
 
 @pytest.mark.parametrize("field_name, value, err", [
-    ("epochs", 0, ValueError), ("epochs", -1.5, ValueError), ("epochs", "9", ValueError),
-    ("epochs", True, ValueError), ("batch_size", 0, ValueError), ("batch_size", 2.5, TypeError),
-    ("lr", -1.0, ValueError), ("weight_decay", -0.1, ValueError), ("bias_scaler", "x", ValueError),
+    ("epochs", 0, ValueError), ("epochs", -1.5, ValueError), ("epochs", "9", TypeError),
+    ("epochs", True, TypeError), ("epochs", float("inf"), ValueError), ("batch_size", 0, ValueError),
+    ("batch_size", 2.5, TypeError), ("lr", -1.0, ValueError), ("lr", float("nan"), ValueError),
+    ("weight_decay", -0.1, ValueError), ("bias_scaler", "x", TypeError),
     ("whiten_eps", -1e-3, ValueError), ("momentum", 1.0, ValueError), ("momentum", -0.1, ValueError),
     ("label_smoothing", 1.0, ValueError), ("batchnorm_momentum", 1.5, ValueError),
     ("whiten", "zca2", ValueError), ("optimizer", "adam", ValueError), ("schedule", "cosine", ValueError),
