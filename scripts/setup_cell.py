@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import yaml  # PyYAML, which Jupyter Book needs too
 
 REPO = Path(__file__).resolve().parents[1]
 TAG = "course-setup"
@@ -59,17 +60,15 @@ if importlib.util.find_spec("course_lib") is None:
 
 
 def read_repository(config: Path = REPO / "_config.yml") -> tuple[str, str]:
-    """The ``repository: url`` and ``branch`` of ``_config.yml`` (read without a YAML library)."""
-    text = config.read_text(encoding="utf-8")
-    block = re.search(r"^repository:\s*\n((?:[ \t]+.*\n?)+)", text, re.M)
-    if block is None:
+    """The ``repository: url`` and ``branch`` of ``_config.yml``."""
+    repository = (yaml.safe_load(config.read_text(encoding="utf-8")) or {}).get("repository")
+    if not isinstance(repository, dict) or "url" not in repository:
         raise SystemExit(f"{config} has no 'repository:' block with a url")
-    fields = dict(re.findall(r"^[ \t]+(\w+):\s*\"?([^\"#\n]*?)\"?\s*(?:#.*)?$", block.group(1), re.M))
-    url = fields.get("url", "")
+    url = str(repository["url"])
     if not re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", url):
         raise SystemExit(f"repository: url in {config} must look like https://github.com/<owner>/<name>"
                          f" (Colab opens notebooks from GitHub), got {url!r}")
-    return url, fields.get("branch", "main") or "main"
+    return url, str(repository.get("branch") or "main")
 
 
 def cell_source(url: str, branch: str = "main") -> str:

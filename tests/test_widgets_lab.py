@@ -138,13 +138,14 @@ def image_sources(chrome, name):
     return chrome.js(f"Array.from(document.querySelectorAll('.t-{name} img')).map(i => i.src)")
 
 
-@pytest.mark.parametrize("name, widget, new_value, text_of", [
-    ("conv", lambda: conv_arithmetic_explorer(height=7, width=7, kernel_size=3), 8, lambda w: w._text.value),
-    ("tracer", lambda: receptive_field_tracer(input_size=28), 29, lambda w: w._text.value),
+@pytest.mark.parametrize("name, widget, control_name, new_value", [
+    ("conv", lambda: conv_arithmetic_explorer(height=7, width=7, kernel_size=3), "height", 8),
+    ("tracer", lambda: receptive_field_tracer(input_size=28), "input_size", 29),
 ])
-def test_html_explorers_follow_a_key_press(lab, name, widget, new_value, text_of):
+def test_html_explorers_follow_a_key_press(lab, name, widget, control_name, new_value):
     mine = widget()
-    control = mine.controls["height" if name == "conv" else "input_size"]
+    control = mine.controls[control_name]
+    text_of = lambda w: w._text.value  # noqa: E731  (the explorer's formula/table panel)
     before_expected = normalise(text_of(mine))
     wait_for(lab, f"document.querySelector('.t-{name}').textContent.replace(/\\s+/g, '').length > 0", 60)
     assert before_expected in re.sub(r"\s+", "", page_text(lab, name, ".widget-html-content"))

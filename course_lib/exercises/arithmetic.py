@@ -12,7 +12,7 @@ from typing import Any, Iterable, List, Optional, Tuple
 
 import numpy as np
 
-from ..shapes import conv_macs, conv_output_size, conv_params, conv_transpose_output_size
+from ..shapes import conv_macs, conv_output_size, conv_params, conv_transpose_output_size, window_coverage
 from .core import (Case, Result, _plain, _short, as_number, check_function, compare_exact, exercise_check, is_stub,
                    not_attempted, not_yet, passed, same_value)
 
@@ -395,18 +395,12 @@ def _chain(n: int, step, layers: int) -> Tuple[int, ...]:
     return tuple(sizes)
 
 
-def _reads_every_pixel(n: int, k: int, s: int, p: int) -> bool:
-    """Does a k-wide window at stride s on n pixels padded by p read the last image pixel?"""
-    positions = (n + 2 * p - k) // s + 1
-    return positions >= 1 and (positions - 1) * s + k - 1 >= p + n - 1
-
-
 def _smallest_full_padding(n: int, k: int, s: int, layers: int) -> Optional[int]:
     """The smallest padding, the same at every layer, that leaves no image pixel unread."""
     for p in range(k + s):
         m, ok = n, True
         for _ in range(layers):
-            if m + 2 * p < k or not _reads_every_pixel(m, k, s, p):
+            if m + 2 * p < k or window_coverage(m, k, s, p).min() == 0:
                 ok = False
                 break
             m = conv_output_size(m, k, s, p)
